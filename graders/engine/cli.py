@@ -1,0 +1,37 @@
+"""``python -m graders``: a thin command line over each subcommand's keyword-only ``main``."""
+from __future__ import annotations
+
+import argparse
+import importlib
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m graders", description="Grade the Ray AI Libraries course.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade one submission folder (every check, hidden ones included)")
+    grade.add_argument("directory", help="folder holding lesson1_taxi.py ... lesson5_serve.py")
+    grade.add_argument("--lessons", help="which lessons, e.g. 1,4 (default: all)")
+    grade.add_argument("--json", dest="json_path", metavar="FILE", help="write Gradescope's results.json")
+    grade.add_argument("--report", dest="report_path", metavar="FILE", help="write a markdown report")
+    grade.add_argument("--ray-address", help="an existing Ray cluster (default: $RAY_ADDRESS or embedded)")
+    grade.add_argument("--use-gpu", choices=("auto", "yes", "no"), default="auto")
+    grade.add_argument("--data", action="append", default=[], metavar="NAME=PATH",
+                       help="read a data set from another place, e.g. taxi=s3://...")
+
+    assign = sub.add_parser("assign", help="regenerate exercises/ from solutions/ (for the kit's maintainers)")
+    assign.add_argument("--check", action="store_true", help="only report stale exercises; exit 1 if any")
+    return parser
+
+
+COMMANDS = {"grade": "graders.engine.grade", "assign": "graders.engine.assign"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, extra = _parser().parse_known_args(argv)
+    options = {k: v for k, v in vars(args).items() if k != "command"}
+    if extra:
+        if args.command != "grade":
+            _parser().error(f"unrecognized arguments: {' '.join(extra)}")
+        options["extra"] = extra  # passed on to pytest, e.g. -k split
+    return importlib.import_module(COMMANDS[args.command]).main(**options)

@@ -1,0 +1,131 @@
+"""Turn an exception raised while grading into feedback a student can act on.
+
+Ray wraps a student's error several times over (a Data actor's ``RayTaskError``, Train's
+``WorkerGroupError``, Tune's ``TuneError``, Serve's "Failed to update the deployments"). This module
+walks those wrappers to the underlying exception, keeps only the student's own frames, and asks Serve
+for the replica's real error where Serve reports only that a deployment failed.
+"""
+from __future__ import annotations
+
+import re
+import traceback
+from pathlib import Path
+
+# Attributes under which Ray's wrappers keep the exception they wrap.
+_WRAPPED = ("__cause__", "__context__", "cause", "controller_failure", "error")
+_FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)')
+_SERVE_HIDDEN = ("Failed to update the deployments", "DEPLOY_FAILED", "DeploymentUnavailable",
+                 "failed to start", "Deploying application")
+
+
+def exception_chain(exc: BaseException) -> list[BaseException]:
+    """The exception and every exception it wraps, outermost first, each once."""
+    seen, order, todo = set(), [], [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or id(e) in seen or not isinstance(e, BaseException):
+            continue
+        seen.add(id(e))
+        order.append(e)
+        todo += [getattr(e, a, None) for a in _WRAPPED]
+        todo += list(getattr(e, "worker_failures", {}).values() or [])
+    return order
+
+
+def not_started(exc: BaseException) -> bool:
+    """True when the failure is a stub that still raises NotImplementedError."""
+    return any(isinstance(e, NotImplementedError) or type(e).__name__.endswith("NotImplementedError")
+               for e in exception_chain(exc)) or "NotImplementedError" in _text(exc)[-2000:]
+
+
+def _text(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a student's exception whose __str__ fails
+        return repr(exc)
+
+
+def stub_function(exc: BaseException, submission: Path) -> str | None:
+    """The student's function that raised NotImplementedError, when it can be told."""
+    frames = _student_frames(exc, submission)
+    return frames[-1][2] if frames else None
+
+
+def _student_frames(exc: BaseException, submission: Path) -> list[tuple[str, int, str, str]]:
+    """(file name, line, function, code) for each frame in the submission, innermost last."""
+    root = str(submission.resolve())
+    frames = []
+    for e in exception_chain(exc):
+        for fs in traceback.extract_tb(e.__traceback__):
+            if fs.filename.startswith(root):
+                frames.append((Path(fs.filename).name, fs.lineno, fs.name, (fs.line or "").strip()))
+        # Remote errors carry their traceback as text only.
+        lines = _text(e).splitlines()
+        for i, line in enumerate(lines):
+            m = _FRAME.match(line)
+            if m and Path(m["file"]).name.startswith("lesson") and m["file"].endswith(".py"):
+                code = lines[i + 1].strip() if i + 1 < len(lines) and not _FRAME.match(lines[i + 1]) else ""
+                frames.append((Path(m["file"]).name, int(m["line"]), m["func"], code))
+    unique = []
+    for f in frames:
+        if f not in unique:
+            unique.append(f)
+    return unique
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception that is not one of Ray's wrappers."""
+    chain = exception_chain(exc)
+    plain = [e for e in chain if not type(e).__module__.startswith("ray.")]
+    return plain[-1] if plain else chain[-1]
+
+
+def _last_line(text: str) -> str:
+    lines = [l for l in text.strip().splitlines() if l.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def describe(exc: BaseException, submission: Path) -> str:
+    """What went wrong, in the student's terms: the error, their frames, and Serve's hidden cause."""
+    if isinstance(exc, AssertionError) and not _student_frames(exc, submission):
+        return _text(exc).strip()  # a grader's own message: expected, got, threshold
+    root = _root_cause(exc)
+    head = f"{type(root).__name__}: {_last_line(_text(root)) or _text(root)}"
+    if type(root).__module__.startswith("ray.") or "Traceback" in _text(root):
+        head = _last_line(_text(root)) or head
+    parts = [head]
+    frames = _student_frames(exc, submission)
+    if frames:
+        parts.append("in your code:")
+        parts += [f"  {f}, line {n}, in {func}" + (f"\n      {code}" if code else "")
+                  for f, n, func, code in frames[-4:]]
+    if any(s in _text(e) for e in exception_chain(exc) for s in _SERVE_HIDDEN):
+        detail = serve_failure_detail()
+        if detail:
+            parts.append("Ray Serve's replica reported:\n" + detail)
+    return "\n".join(parts)
+
+
+def serve_failure_detail(limit: int = 1500) -> str:
+    """The messages of failed Serve deployments (the replica's constructor traceback)."""
+    try:
+        from ray import serve
+
+        status = serve.status()
+    except Exception:
+        return ""
+    out = []
+    for app_name, app in status.applications.items():
+        for dep_name, dep in app.deployments.items():
+            if str(dep.status).endswith(("UNHEALTHY", "DEPLOY_FAILED")) and dep.message:
+                out.append(f"[{app_name}/{dep_name}] {_trim_traceback(dep.message)}")
+        if not out and str(app.status).endswith("DEPLOY_FAILED") and app.message:
+            out.append(f"[{app_name}] {_trim_traceback(app.message)}")
+    return "\n".join(out)[-limit:]
+
+
+def _trim_traceback(text: str) -> str:
+    """Keep a traceback's student frames and its last line."""
+    lines = text.splitlines()
+    keep = [l for i, l in enumerate(lines) if (m := _FRAME.match(l)) and Path(m["file"]).name.startswith("lesson")]
+    return "\n".join(keep + [_last_line(text)]) if keep else text.strip()[-800:]

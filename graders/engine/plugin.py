@@ -1,0 +1,403 @@
+"""The grading engine as a pytest plugin: submissions, points, time budgets, Ray, feedback, reports.
+
+``pytest exercises/`` (or any folder holding ``lessonN_*.py`` files) grades that folder: each
+student module is collected as the lesson's grader module of the same name in ``graders/``, so
+``pytest exercises/lesson1_taxi.py -k split`` runs just those checks. Run that way it is a
+self-check: public checks only, and it says so. ``python -m graders grade DIR`` runs the same
+plugin over every check, hidden ones included.
+
+A check is a test function marked with ``@check(points=..., hint=...)``. It passes, fails, or earns
+partial credit through the ``credit`` fixture; whatever it raises becomes feedback a student can act
+on (see ``feedback``). Each check has the time budget of its lesson (``course.toml``); running out
+fails that check alone. Ray is started once per run, lazily, by the first check that needs it.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from graders.engine import course, feedback, results
+from graders.engine.raysession import RayUnavailable, free_port, ray_session
+from graders.engine.submission import LessonUnavailable, load_lesson
+
+SUBMISSION_DESC = "folder holding the student's lessonN_*.py modules (default: the folder being collected)"
+ALL_CHECKS_DESC = "run hidden checks too (instructor grading); a plain pytest run is a public self-check"
+RAY_ADDRESS_DESC = "address of an existing Ray cluster (default: $RAY_ADDRESS, else an embedded local Ray)"
+USE_GPU_DESC = "auto: use GPUs when the Ray cluster has some; yes: require them; no: CPU only"
+STORAGE_DESC = "where Train and Tune write checkpoints (a shared path on a multi-node cluster)"
+DATA_DESC = "NAME=PATH: read data set NAME (taxi, mnist, mnist_png, mnist_model) from PATH"
+JSON_DESC = "write Gradescope's results.json to this file"
+REPORT_DESC = "write a markdown report to this file"
+
+NOT_STARTED_MSG = "not started: {what} still raises NotImplementedError."
+TIMEOUT_MSG = ("took longer than this check's budget of {budget:g} s and was stopped "
+               "(an endless loop, or waiting on something that never comes?).")
+STATE = pytest.StashKey["GradingState"]()
+FRACTION = pytest.StashKey[float]()
+
+
+class GradingState:
+    """Everything the plugin knows during one run, kept in ``config.stash``."""
+
+    def __init__(self, config: pytest.Config):
+        opt = config.getoption
+        given = opt("submission")
+        self.submission: Path | None = Path(given).resolve() if given else None
+        self.public_only = not opt("all_checks")
+        self.checks: dict[str, results.CheckResult] = {}
+        self.hidden_skipped: dict[str, float] = {}
+        self.run_token = uuid.uuid4().hex[:8]
+
+    def claim(self, folder: Path) -> None:
+        """Take ``folder`` as the submission, unless another one was named."""
+        folder = folder.resolve()
+        if self.submission is None:
+            self.submission = folder
+        elif self.submission != folder:
+            raise pytest.UsageError(f"two submissions in one run: {self.submission} and {folder}; "
+                                    "grade one folder at a time")
+
+    def report(self) -> results.Report:
+        return results.Report(str(self.submission), list(self.checks.values()), self.public_only,
+                              dict(self.hidden_skipped))
+
+
+def check(points: float, *, hint: str = "", hidden: bool = False):
+    """Declare a grader function a check worth ``points``, with a hint that does not give the answer."""
+    return pytest.mark.check(points=points, hint=hint, hidden=hidden)
+
+
+# -- options and configuration -------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """The grading options, shared by ``pytest`` and ``python -m graders grade``."""
+    group = parser.getgroup("graders", "Ray AI Libraries kit grading")
+    group.addoption("--submission", metavar="DIR", help=SUBMISSION_DESC)
+    group.addoption("--all-checks", action="store_true", help=ALL_CHECKS_DESC)
+    group.addoption("--ray-address", metavar="ADDR", help=RAY_ADDRESS_DESC)
+    group.addoption("--use-gpu", choices=("auto", "yes", "no"), default="auto", help=USE_GPU_DESC)
+    group.addoption("--storage-path", metavar="DIR", help=STORAGE_DESC)
+    group.addoption("--data", metavar="NAME=PATH", action="append", default=[], help=DATA_DESC)
+    group.addoption("--json", dest="json_path", metavar="FILE", help=JSON_DESC)
+    group.addoption("--report", dest="report_path", metavar="FILE", help=REPORT_DESC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker and the run's state."""
+    config.addinivalue_line("markers", "check(points, hint='', hidden=False): a graded check")
+    config.stash[STATE] = GradingState(config)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say which submission is graded, and whether hidden checks run."""
+    state = config.stash[STATE]
+    if state.submission is None:
+        return None
+    mode = "all checks" if not state.public_only else "self-check: public checks only"
+    return f"grading: {state.submission} ({mode})"
+
+
+# -- collection: a student's lesson file is collected as its grader ------------------------------
+class GraderModule(pytest.Module):
+    """The grader of a lesson, collected at the path of the student's module of the same name."""
+
+    def _getobj(self):
+        return importlib.import_module(f"graders.{self.path.stem}")
+
+
+def _student_lesson_file(path: Path) -> bool:
+    return path.suffix == ".py" and path.stem in course.lessons() and path.parent.resolve() != course.GRADERS_DIR
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    """Collect ``<submission>/lessonN_x.py`` found while walking a folder."""
+    if _student_lesson_file(file_path) and not parent.session.isinitpath(file_path):
+        parent.config.stash[STATE].claim(file_path.parent)
+        return GraderModule.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector):
+    """Collect ``<submission>/lessonN_x.py`` named on the command line (never run it as tests)."""
+    if _student_lesson_file(module_path):
+        parent.config.stash[STATE].claim(module_path.parent)
+        return GraderModule.from_parent(parent, path=module_path)
+    return None
+
+
+def _lesson_of(item: pytest.Item) -> course.Lesson | None:
+    module = getattr(item, "module", None)
+    name = getattr(module, "__name__", "").rpartition(".")[2]
+    return course.lessons().get(name) if getattr(module, "__name__", "").startswith("graders.") else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each check its lesson's time budget; leave hidden checks out of a self-check."""
+    state = config.stash[STATE]
+    kept, hidden = [], []
+    for item in items:
+        lesson, mark = _lesson_of(item), item.get_closest_marker("check")
+        if lesson is None or mark is None:
+            kept.append(item)
+            continue
+        if mark.kwargs.get("hidden") and state.public_only:
+            hidden.append(item)
+            state.hidden_skipped[lesson.name] = state.hidden_skipped.get(lesson.name, 0) + mark.kwargs["points"]
+            continue
+        if item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(lesson.check_timeout, method="signal"))
+        kept.append(item)
+    if hidden:
+        config.hook.pytest_deselected(items=hidden)
+        items[:] = kept
+
+
+# -- fixtures the lesson graders use -------------------------------------------------------------
+@pytest.fixture(scope="session")
+def submission(pytestconfig: pytest.Config) -> Path:
+    """The folder being graded."""
+    state = pytestconfig.stash[STATE]
+    if state.submission is None:
+        raise pytest.UsageError("no submission: pass --submission DIR or collect a folder of lessonN_*.py files")
+    return state.submission
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Import the student's module before any fixture: a lesson that cannot import starts no Ray."""
+    lesson = _lesson_of(item)
+    if lesson is not None:
+        load_lesson(item.config.stash[STATE].submission, lesson.name)
+
+
+@pytest.fixture(scope="module")
+def student(request: pytest.FixtureRequest, submission: Path):
+    """The student's module for the lesson whose grader is running."""
+    return load_lesson(submission, request.module.__name__.rpartition(".")[2])
+
+
+@pytest.fixture(scope="module")
+def thresholds(request: pytest.FixtureRequest) -> dict:
+    """This lesson's row of the thresholds table (``course.toml``)."""
+    return course.lessons()[request.module.__name__.rpartition(".")[2]].thresholds
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(pytestconfig: pytest.Config, submission: Path, tmp_path_factory):
+    """One Ray instance for the whole run, started by the first check that needs it."""
+    opt = pytestconfig.getoption
+    storage = Path(opt("storage_path") or tmp_path_factory.mktemp("ray-storage"))
+    try:
+        with ray_session(submission=submission, storage_path=storage, address=opt("ray_address"),
+                         use_gpu=opt("use_gpu")) as cluster:
+            yield cluster
+    except RayUnavailable as exc:
+        pytest.exit(f"grading could not run: {exc}", returncode=3)
+
+
+@pytest.fixture(scope="session")
+def use_gpu(ray_cluster) -> bool:
+    """Whether the graders hand GPUs to the student's functions."""
+    return ray_cluster.use_gpu
+
+
+@pytest.fixture(scope="session")
+def storage_path(ray_cluster) -> str:
+    """Where Train and Tune write this run's checkpoints."""
+    return str(ray_cluster.storage_path)
+
+
+class DataSets:
+    """The course's data sets: the kit's fixtures by default, or ``--data NAME=PATH``."""
+
+    BUILDERS = {"taxi": "taxi", "mnist": "mnist_root", "mnist_png": "mnist_png", "mnist_model": "mnist_model"}
+
+    def __init__(self, overrides: list[str]):
+        self.overrides = {}
+        for spec in overrides:
+            name, sep, path = spec.partition("=")
+            if not sep or name not in self.BUILDERS:
+                raise pytest.UsageError(f"--data {spec!r}: expected NAME=PATH with NAME one of {', '.join(self.BUILDERS)}")
+            self.overrides[name] = path
+
+    def path(self, name: str, seed: int = 0, **options) -> str:
+        """Where data set ``name`` lives; seeds other than 0 are the graders' hidden variants."""
+        if seed == 0 and not options and name in self.overrides:
+            return self.overrides[name]
+        import fixtures
+
+        return str(getattr(fixtures, self.BUILDERS[name])(seed, **options) if name != "mnist_model"
+                   else fixtures.mnist_model())
+
+
+@pytest.fixture(scope="session")
+def data(pytestconfig: pytest.Config) -> DataSets:
+    """The data sets, with the instructor's ``--data`` overrides applied."""
+    return DataSets(pytestconfig.getoption("data"))
+
+
+class Credit:
+    """Partial credit: a measured value between a floor (nothing) and a target (full points)."""
+
+    def __init__(self, item: pytest.Item):
+        self.item = item
+
+    def scale(self, what: str, measured: float, *, floor: float, target: float) -> float:
+        """Record the share earned; fail with the numbers when it is short of full points."""
+        __tracebackhide__ = True
+        span = target - floor
+        share = 1.0 if span == 0 else min(1.0, max(0.0, (measured - floor) / span))
+        self.item.stash[FRACTION] = share
+        if share < 1.0:
+            direction = "at least" if span > 0 else "at most"
+            raise AssertionError(f"{what}: measured {measured:.4g}; full points need {direction} {target:.4g}, "
+                                 f"none at {floor:.4g}; earned {share:.0%} of the points")
+        return share
+
+
+@pytest.fixture
+def credit(request: pytest.FixtureRequest) -> Credit:
+    """Partial credit for measured quantities (accuracy, AUC, loss)."""
+    return Credit(request.node)
+
+
+class ServeApps:
+    """Serve applications deployed by one lesson's grader, all deleted when the lesson ends."""
+
+    def __init__(self, base_url: str, token: str):
+        self.base_url, self.token, self.names = base_url, token, []
+
+    def new(self, base: str) -> tuple[str, str]:
+        """A unique (app name, route prefix), so graders of two submissions never collide."""
+        name = f"{base}-{self.token}"
+        self.names.append(name)
+        return name, f"/{name}"
+
+    def url(self, route_prefix: str, path: str = "") -> str:
+        return f"{self.base_url}{route_prefix}{path}"
+
+    def delete_all(self) -> None:
+        from ray import serve
+
+        for name in self.names:
+            try:
+                serve.delete(name)
+            except Exception:
+                pass
+        self.names.clear()
+
+
+@pytest.fixture(scope="session")
+def serve_url(ray_cluster) -> str:
+    """Start Ray Serve's HTTP proxy on a free loopback port; its base URL."""
+    from ray import serve
+
+    port = free_port()
+    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    yield f"http://127.0.0.1:{port}"
+    if ray_cluster.address is None:
+        serve.shutdown()
+
+
+@pytest.fixture(scope="module")
+def serve_apps(serve_url: str, pytestconfig: pytest.Config):
+    """Deploy through this; every app it named is deleted when the lesson's checks end."""
+    apps = ServeApps(serve_url, pytestconfig.stash[STATE].run_token)
+    yield apps
+    apps.delete_all()
+
+
+def wait_for(condition, *, timeout: float, interval: float = 0.2, what: str = "condition"):
+    """Poll ``condition()`` until it returns something truthy; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(interval)
+
+
+# -- outcomes ------------------------------------------------------------------------------------
+def _outcome(item: pytest.Item, excinfo: pytest.ExceptionInfo, submission: Path) -> tuple[str, str]:
+    """(status, message) for a check that raised."""
+    exc = excinfo.value
+    if isinstance(exc, LessonUnavailable):
+        return results.FAILED, str(exc)
+    if "Timeout" in str(exc) and type(exc).__name__ == "Failed":
+        budget = item.get_closest_marker("timeout").args[0]
+        return results.FAILED, TIMEOUT_MSG.format(budget=budget)
+    if feedback.not_started(exc):
+        func = feedback.stub_function(exc, submission)
+        return results.NOT_STARTED, NOT_STARTED_MSG.format(what=f"`{func}`" if func else "a function it needs")
+    return results.FAILED, feedback.describe(exc, submission)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """Score each check, and show the student a trimmed message instead of the grader's traceback."""
+    outcome = yield
+    rep = outcome.get_result()
+    lesson, mark = _lesson_of(item), item.get_closest_marker("check")
+    if lesson is None or mark is None:
+        return
+    state = item.config.stash[STATE]
+    result = state.checks.setdefault(item.nodeid, results.CheckResult(
+        lesson.name, item.name.removeprefix("test_"), float(mark.kwargs["points"]), fraction=1.0,
+        hint=mark.kwargs.get("hint", ""), hidden=bool(mark.kwargs.get("hidden"))))
+    result.seconds += rep.duration
+    if rep.failed and call.excinfo is not None and result.status == results.PASSED and rep.when != "teardown":
+        result.status, result.message = _outcome(item, call.excinfo, state.submission)
+        result.fraction = item.stash.get(FRACTION, 0.0)
+        rep.longrepr = result.message + (f"\n{results.hint_pointer(result)}" if result.hint else "")
+    elif rep.skipped and rep.when != "teardown":
+        state.checks.pop(item.nodeid, None)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """The score table, after pytest's own summary."""
+    state = config.stash[STATE]
+    if not state.checks:
+        return
+    report = state.report()
+    terminalreporter.section("score")
+    lost = results.failures(report)
+    if lost:
+        terminalreporter.write_line(lost)
+        terminalreporter.write_line("")
+    terminalreporter.write_line(results.score_table(report))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the reports asked for, and the student's progress after a self-check."""
+    config = session.config
+    state = config.stash[STATE]
+    if not state.checks:
+        return
+    report = state.report()
+    results.write(report, json_path=config.getoption("json_path"), markdown_path=config.getoption("report_path"))
+    if state.public_only and state.submission is not None:
+        record_progress(state.submission, report)
+
+
+PROGRESS_FILE = ".graders/progress.json"
+
+
+def record_progress(submission: Path, report: results.Report) -> None:
+    """Merge this run's results into the submission's progress file (read by ``graders progress``)."""
+    path = submission / PROGRESS_FILE
+    try:
+        known = json.loads(path.read_text()) if path.exists() else {}
+        for c in report.checks:
+            known[c.qualified_name] = {"status": c.status, "points": c.points, "max_points": c.max_points,
+                                       "at": time.time()}
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(json.dumps(known, indent=1, sort_keys=True))
+    except OSError:
+        pass  # a read-only submission folder: progress is a convenience, never a failure

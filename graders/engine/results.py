@@ -1,0 +1,168 @@
+"""Check results and their presentations: the terminal table, markdown, Gradescope's JSON.
+
+The data (``CheckResult``, ``Report``) knows nothing of pytest; the renderers know nothing of how
+results were produced. Gradescope's ``results.json`` fields are documented at
+https://gradescope-autograders.readthedocs.io/en/latest/specs/ .
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from graders.engine.course import lessons
+
+PASSED, FAILED, NOT_STARTED, ERROR = "passed", "failed", "not started", "error"
+MAX_OUTPUT_CHARS = 2000
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check of one lesson."""
+
+    lesson: str
+    """Module name of the lesson, e.g. ``lesson1_taxi``."""
+    name: str
+    """The check's name, e.g. ``split_sizes``."""
+    max_points: float
+    fraction: float = 0.0
+    """Share of the points earned, 0 to 1 (partial credit lies between)."""
+    status: str = PASSED
+    """passed, failed, not started, or error (the grader itself could not run the check)."""
+    message: str = ""
+    """What a student reads: expected, got, threshold; student frames only."""
+    hint: str = ""
+    hidden: bool = False
+    """Hidden checks run only when an instructor grades; the self-check leaves them out."""
+    seconds: float = 0.0
+
+    @property
+    def points(self) -> float:
+        return round(self.max_points * self.fraction, 2)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.lesson}::{self.name}"
+
+
+@dataclass
+class Report:
+    """Every check's result for one submission, plus lesson-wide problems."""
+
+    submission: str
+    checks: list[CheckResult] = field(default_factory=list)
+    public_only: bool = False
+    """True for a student's self-check: hidden checks were not run."""
+    hidden_skipped: dict[str, float] = field(default_factory=dict)
+    """Per lesson, points of the hidden checks left out of a self-check."""
+    version: int = 1
+
+    def lesson_totals(self) -> dict[str, tuple[float, float]]:
+        """(points, max points) per lesson, in course order, for lessons that ran."""
+        totals = {}
+        for name in lessons():
+            rows = [c for c in self.checks if c.lesson == name]
+            if rows:
+                totals[name] = (round(sum(c.points for c in rows), 2), sum(c.max_points for c in rows))
+        return totals
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.points for c in self.checks), 2)
+
+    @property
+    def max_score(self) -> float:
+        return sum(c.max_points for c in self.checks)
+
+    def to_dict(self) -> dict:
+        return {"version": self.version, "submission": self.submission, "public_only": self.public_only,
+                "hidden_skipped": self.hidden_skipped, "checks": [asdict(c) for c in self.checks]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Report:
+        checks = [CheckResult(**c) for c in data["checks"]]
+        return cls(data["submission"], checks, data.get("public_only", False), data.get("hidden_skipped", {}))
+
+
+def truncate(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
+    """Cut long feedback, saying so."""
+    return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit} more characters cut)"
+
+
+def to_gradescope(report: Report) -> dict:
+    """Gradescope's results.json: score, max_score and one entry per check."""
+    tests = []
+    for c in report.checks:
+        output = c.message or ("Passed." if c.status == PASSED else c.status)
+        if c.hint and c.status != PASSED:
+            output += f"\nHint: {c.hint}"
+        tests.append({
+            "name": c.qualified_name, "score": c.points, "max_score": c.max_points,
+            "status": "passed" if c.status == PASSED else "failed",
+            "output": truncate(output), "visibility": "after_published" if c.hidden else "visible",
+        })
+    return {"score": report.score, "max_score": report.max_score, "tests": tests}
+
+
+def score_table(report: Report) -> str:
+    """The per-lesson score table printed at the end of every run."""
+    titles = lessons()
+    rows = [(name, titles[name].title, pts, mx) for name, (pts, mx) in report.lesson_totals().items()]
+    width = max([len(r[0]) for r in rows] + [5])
+    lines = [f"{'lesson'.ljust(width)}  {'points':>13}  title"]
+    for name, title, pts, mx in rows:
+        lines.append(f"{name.ljust(width)}  {pts:>6g} / {mx:<4g}  {title}")
+    lines.append(f"{'total'.ljust(width)}  {report.score:>6g} / {report.max_score:<4g}")
+    if report.public_only:
+        hidden = sum(report.hidden_skipped.values())
+        lines.append("This self-check runs the public checks only"
+                     + (f"; hidden checks worth {hidden:g} more points run when your work is graded."
+                        if hidden else "."))
+    return "\n".join(lines)
+
+
+def failures(report: Report) -> str:
+    """One paragraph per check that lost points, for the terminal and markdown."""
+    out = []
+    for c in report.checks:
+        if c.status == PASSED:
+            continue
+        out.append(f"- {c.qualified_name} ({c.points:g}/{c.max_points:g}, {c.status}): "
+                   + truncate(c.message).replace("\n", "\n  "))
+        if c.hint:
+            out.append(f"  {hint_pointer(c)}")
+    return "\n".join(out)
+
+
+def hint_pointer(check: CheckResult) -> str:
+    """Where a student finds the hint, without printing it unasked."""
+    return f"(a hint exists: python -m graders hint {check.lesson} {check.name})"
+
+
+def to_markdown(report: Report) -> str:
+    """A readable report: the table and each lost point's message."""
+    lines = [f"# Grading report: {report.submission}", "", "| lesson | points | max |", "|---|---:|---:|"]
+    for name, (pts, mx) in report.lesson_totals().items():
+        lines.append(f"| {name} | {pts:g} | {mx:g} |")
+    lines += [f"| **total** | **{report.score:g}** | **{report.max_score:g}** |", ""]
+    lost = [c for c in report.checks if c.status != PASSED]
+    if lost:
+        lines += ["## Checks that lost points", ""]
+        for c in lost:
+            lines += [f"### {c.qualified_name}: {c.points:g}/{c.max_points:g} ({c.status})", "",
+                      "```", truncate(c.message), "```", ""]
+            if c.hint:
+                lines += [f"Hint: {c.hint}", ""]
+    else:
+        lines.append("Every check passed.")
+    return "\n".join(lines) + "\n"
+
+
+def write(report: Report, *, json_path: str | None = None, markdown_path: str | None = None) -> None:
+    """Write the requested files (Gradescope JSON, markdown)."""
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps(to_gradescope(report), indent=2) + "\n")
+    if markdown_path:
+        Path(markdown_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(markdown_path).write_text(to_markdown(report))

@@ -1,0 +1,57 @@
+"""Shared helpers of the kit's own tests: run the real grading command on a submission folder."""
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+KIT = Path(__file__).resolve().parent.parent
+MUTANTS = Path(__file__).parent / "mutants"
+
+# Submission corpora hold lessonN_*.py files: they are graded by tests, never collected as graders.
+collect_ignore_glob = ["mutants/*", "submissions/*"]
+
+
+def grade(folder: Path, *, lessons: str | None = None, checks: list[str] | None = None,
+          timeout: float = 1200, extra: list[str] = ()) -> dict:
+    """Run ``python -m graders grade`` on ``folder`` and return its Gradescope JSON."""
+    out = folder / "results.json"
+    cmd = [sys.executable, "-m", "graders", "grade", str(folder), "--json", str(out)]
+    if lessons:
+        cmd += ["--lessons", lessons]
+    if checks:
+        cmd += ["-k", " or ".join(checks)]
+    proc = subprocess.run(cmd + list(extra), cwd=KIT, capture_output=True, text=True, timeout=timeout)
+    assert proc.returncode == 0, f"grading did not run (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    result = json.loads(out.read_text())
+    result["stdout"] = proc.stdout
+    return result
+
+
+def scores(result: dict) -> dict[str, tuple[float, float]]:
+    """check name (``lesson::check``) -> (score, max_score)."""
+    return {t["name"]: (t["score"], t["max_score"]) for t in result["tests"]}
+
+
+def mutants(lesson: str) -> list[Path]:
+    """The mutant files of a lesson (``tests/mutants/<lesson>/*.py``)."""
+    return sorted((MUTANTS / lesson).glob("*.py"))
+
+
+def make_mutant(lesson: str, mutant: Path, dest: Path) -> tuple[Path, list[str]]:
+    """A submission folder holding the reference solution with ``mutant``'s overrides appended.
+
+    A mutant file redefines one or more names of the solution (later definitions win) and lists in
+    ``BREAKS = [...]`` the checks that must lose points.
+    """
+    text = mutant.read_text()
+    breaks = next(ast.literal_eval(node.value) for node in ast.parse(text).body
+                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "BREAKS")
+    dest.mkdir(parents=True, exist_ok=True)
+    source = (KIT / "solutions" / f"{lesson}.py").read_text()
+    (dest / f"{lesson}.py").write_text(f"{source}\n\n# ---- mutant {mutant.stem}: overrides follow ----\n{text}")
+    return dest, list(breaks)
