@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-GRADERS_DIR = Path(__file__).resolve().parent.parent
-KIT_ROOT = GRADERS_DIR.parent
+KIT_ROOT = Path(__file__).resolve().parents[2]
+# The package holding course.toml and one grader module per lesson. The kit's own tests point this
+# at a tiny made-up course to test the engine apart from the lessons.
+PACKAGE = os.environ.get("GRADERS_PACKAGE", "graders")
+GRADERS_DIR = Path(importlib.util.find_spec(PACKAGE).submodule_search_locations[0]).resolve()
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ class GraderModule(pytest.Module):
     """The grader of a lesson, collected at the path of the student's module of the same name."""
 
     def _getobj(self):
-        return importlib.import_module(f"graders.{self.path.stem}")
+        return importlib.import_module(f"{course.PACKAGE}.{self.path.stem}")
 
 
 def _student_lesson_file(path: Path) -> bool:
@@ -131,9 +131,8 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector):
 
 
 def _lesson_of(item: pytest.Item) -> course.Lesson | None:
-    module = getattr(item, "module", None)
-    name = getattr(module, "__name__", "").rpartition(".")[2]
-    return course.lessons().get(name) if getattr(module, "__name__", "").startswith("graders.") else None
+    package, _, name = getattr(getattr(item, "module", None), "__name__", "").rpartition(".")
+    return course.lessons().get(name) if package == course.PACKAGE else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -88,6 +88,8 @@ def ray_session(*, submission: Path, storage_path: Path, address: str | None = N
         kwargs = {"num_cpus": num_cpus or embedded_cpus(), "include_dashboard": False}
     if ray.is_initialized():
         ray.shutdown()
+    if address:
+        _probe(address)
     try:
         ray.init(**kwargs, log_to_driver=False, logging_level="ERROR", configure_logging=True)
     except Exception as exc:
@@ -98,6 +100,18 @@ def ray_session(*, submission: Path, storage_path: Path, address: str | None = N
                          int(resources.get("CPU", 0)), storage_path)
     finally:
         ray.shutdown()
+
+
+def _probe(address: str, timeout: float = 5.0) -> None:
+    """Fail fast when a cluster's address does not answer (``ray.init`` would retry for minutes)."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # "auto", or a form Ray resolves itself
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise RayUnavailable(f"could not start or reach Ray at {address}: {exc}. "
+                             "Is the cluster up (`ray start --head`), and is the address host:port?") from exc
 
 
 def free_port() -> int:

@@ -1,0 +1,24 @@
+"""Checks of a made-up lesson: plain, partial credit, a time budget, a hidden check."""
+from graders.engine import check
+
+
+@check(points=2, hint="Addition is commutative.")
+def test_add(student):
+    assert student.add(2, 3) == 5, f"add(2, 3): expected 5, got {student.add(2, 3)}"
+
+
+@check(points=4)
+def test_accuracy(student, credit, thresholds):
+    credit.scale("accuracy", student.accuracy(), **thresholds["accuracy"])
+
+
+@check(points=1)
+def test_finishes(student):
+    assert student.spin() == "done"
+
+
+### BEGIN HIDDEN TESTS
+@check(points=1, hidden=True)
+def test_hidden_add(student):
+    assert student.add(-1, 1) == 0
+### END HIDDEN TESTS

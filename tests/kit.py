@@ -1,0 +1,60 @@
+"""Helpers of the kit's own tests: run the real grading command on a submission folder, build mutants."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parent.parent
+MUTANTS = Path(__file__).parent / "mutants"
+
+
+def run_graders(*args: str, env: dict | None = None, timeout: float = 1200) -> subprocess.CompletedProcess:
+    """Run ``python -m graders ARGS`` from the kit's root, as an instructor would."""
+    return subprocess.run([sys.executable, "-m", "graders", *args], cwd=KIT, capture_output=True, text=True,
+                          timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def grade(folder: Path, *, lessons: str | None = None, checks: list[str] | None = None,
+          timeout: float = 1200, extra: list[str] = (), env: dict | None = None) -> dict:
+    """Run ``python -m graders grade`` on ``folder`` and return its Gradescope JSON (plus its stdout)."""
+    out = Path(tempfile.mkdtemp(prefix="kit-grade-")) / "results.json"
+    cmd = [str(folder), "--json", str(out)]
+    if lessons:
+        cmd += ["--lessons", lessons]
+    if checks:
+        cmd += ["-k", " or ".join(checks)]
+    proc = run_graders("grade", *cmd, *extra, env=env, timeout=timeout)
+    assert proc.returncode == 0, f"grading did not run (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    result = json.loads(out.read_text())
+    result["stdout"] = proc.stdout
+    return result
+
+
+def scores(result: dict) -> dict[str, tuple[float, float]]:
+    """check name (``lesson::check``) -> (score, max_score)."""
+    return {t["name"]: (t["score"], t["max_score"]) for t in result["tests"]}
+
+
+def mutants(lesson: str) -> list[Path]:
+    """The mutant files of a lesson (``tests/mutants/<lesson>/*.py``)."""
+    return sorted((MUTANTS / lesson).glob("*.py"))
+
+
+def make_mutant(lesson: str, mutant: Path, dest: Path) -> tuple[Path, list[str]]:
+    """A submission folder holding the reference solution with ``mutant``'s overrides appended.
+
+    A mutant file redefines one or more names of the solution (later definitions win) and lists in
+    ``BREAKS = [...]`` the checks that must lose points.
+    """
+    text = mutant.read_text()
+    breaks = next(ast.literal_eval(node.value) for node in ast.parse(text).body
+                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "BREAKS")
+    dest.mkdir(parents=True, exist_ok=True)
+    source = (KIT / "solutions" / f"{lesson}.py").read_text()
+    (dest / f"{lesson}.py").write_text(f"{source}\n\n# ---- mutant {mutant.stem}: overrides follow ----\n{text}")
+    return dest, list(breaks)

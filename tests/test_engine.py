@@ -1,0 +1,124 @@
+"""The grading engine on a tiny made-up course (tests/fakecourse): points, partial credit, time budgets,
+import errors, missing modules, "not started" (also inside a Ray worker), the JSON schema, exit codes.
+
+Every test runs the real command line, ``python -m graders grade``, or a real ``pytest`` self-check.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import kit
+
+HERE = Path(__file__).parent
+CORPUS = HERE / "submissions" / "engine"
+FAKE = {"GRADERS_PACKAGE": "fakegraders", "PYTHONPATH": str(HERE / "fakecourse")}
+GRADESCOPE_TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility"}
+
+
+def grade(name: str, lessons: str = "1", **kw) -> dict:
+    return kit.grade(CORPUS / name, lessons=lessons, env=FAKE, **kw)
+
+
+def by_name(result: dict) -> dict[str, dict]:
+    return {t["name"]: t for t in result["tests"]}
+
+
+@pytest.fixture(scope="module")
+def good() -> dict:
+    """The made-up good submission, both lessons (the second one starts Ray)."""
+    return grade("good", lessons="1,2")
+
+
+def test_points_and_partial_credit(good):
+    tests = by_name(good)
+    assert tests["lesson1_fake::add"]["score"] == 2
+    # accuracy 0.7 between floor 0.5 and target 0.9: half of 4 points
+    assert tests["lesson1_fake::accuracy"]["score"] == pytest.approx(2)
+    assert "0.7" in tests["lesson1_fake::accuracy"]["output"] and "0.9" in tests["lesson1_fake::accuracy"]["output"]
+    assert tests["lesson1_fake::hidden_add"]["visibility"] == "after_published"
+    assert good["score"] == pytest.approx(7) and good["max_score"] == 9
+
+
+def test_gradescope_schema(good):
+    assert set(good) >= {"score", "max_score", "tests"}
+    for t in good["tests"]:
+        assert set(t) == GRADESCOPE_TEST_KEYS
+        assert t["status"] in {"passed", "failed"} and t["visibility"] in {"visible", "after_published"}
+        assert 0 <= t["score"] <= t["max_score"]
+    assert good["score"] == pytest.approx(sum(t["score"] for t in good["tests"]))
+
+
+def test_submission_importable_in_ray_workers(good):
+    assert by_name(good)["lesson2_remote::remote_double"]["status"] == "passed"
+
+
+def test_score_table_printed(good):
+    out = good["stdout"]
+    assert "lesson1_fake" in out and "total" in out and "7 / 9" in out
+
+
+def test_stub_reads_not_started_also_inside_ray():
+    result = grade("stub", lessons="1,2")
+    assert result["score"] == 0
+    for t in result["tests"]:
+        assert t["output"].startswith("not started"), t
+    assert "`double`" in by_name(result)["lesson2_remote::remote_double"]["output"]
+
+
+def test_broken_lesson_scores_zero_and_others_still_graded(tmp_path):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "lesson1_fake.py").write_text((CORPUS / "broken" / "lesson1_fake.py").read_text())
+    result = grade("broken", lessons="1,2")
+    tests = by_name(result)
+    assert all(t["score"] == 0 for t in result["tests"])
+    assert "SyntaxError" in tests["lesson1_fake::add"]["output"] and "line 1" in tests["lesson1_fake::add"]["output"]
+    assert "lesson2_remote.py is missing" in tests["lesson2_remote::remote_double"]["output"]
+
+
+def test_hang_fails_only_that_check():
+    result = grade("hang")
+    tests = by_name(result)
+    assert tests["lesson1_fake::finishes"]["score"] == 0
+    assert "budget of 3 s" in tests["lesson1_fake::finishes"]["output"]
+    assert tests["lesson1_fake::add"]["score"] == 2 and tests["lesson1_fake::hidden_add"]["score"] == 1
+
+
+def test_self_check_runs_public_checks_only(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "pytest", str(CORPUS / "good" / "lesson1_fake.py"), "-p", "no:cacheprovider"],
+                          cwd=kit.KIT, capture_output=True, text=True, env={**kit.os.environ, **FAKE}, timeout=300)
+    assert "hidden_add" not in proc.stdout.split("score")[-1]
+    assert "public checks only" in proc.stdout and "1 more points" in proc.stdout
+    assert "1 deselected" in proc.stdout
+    progress = CORPUS / "good" / ".graders" / "progress.json"
+    assert json.loads(progress.read_text())["lesson1_fake::add"]["status"] == "passed"
+    progress.unlink()
+    progress.parent.rmdir()
+
+
+def test_markdown_report(tmp_path):
+    report = tmp_path / "report.md"
+    grade("good", extra=["--report", str(report)])
+    text = report.read_text()
+    assert "| lesson1_fake |" in text and "lesson1_fake::accuracy" in text and "Hint" not in text.split("accuracy")[0]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["grade", "/no/such/folder"], "is not a folder"),
+    (["grade", str(CORPUS / "good"), "--lessons", "7"], "no lesson '7'"),
+])
+def test_usage_errors_exit_non_zero(args, message):
+    proc = kit.run_graders(*args, env=FAKE)
+    assert proc.returncode == 2 and message in proc.stderr
+
+
+def test_unreachable_ray_exits_non_zero():
+    proc = kit.run_graders("grade", str(CORPUS / "good"), "--lessons", "2", "--ray-address", "127.0.0.1:9",
+                           env=FAKE, timeout=600)
+    assert proc.returncode not in (0, 1)
+    assert "could not start or reach Ray" in proc.stdout + proc.stderr
