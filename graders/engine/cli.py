@@ -21,10 +21,13 @@ def _parser() -> argparse.ArgumentParser:
 
     assign = sub.add_parser("assign", help="regenerate exercises/ from solutions/ (for the kit's maintainers)")
     assign.add_argument("--check", action="store_true", help="only report stale exercises; exit 1 if any")
+
+    release = sub.add_parser("release", help="write the bundle handed to students (no solutions, no hidden checks)")
+    release.add_argument("out", help="a new folder")
     return parser
 
 
-COMMANDS = {"grade": "graders.engine.grade", "assign": "graders.engine.assign"}
+COMMANDS = {"grade": "graders.engine.grade", "assign": "graders.engine.assign", "release": "graders.engine.release"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,97 @@
+"""``python -m graders release OUT``: the bundle handed to students.
+
+It holds the stubs (``exercises/``), the grading engine and the public checks (``graders/``, each
+lesson's hidden regions removed by nbgrader's ``ClearHiddenTests``), the code that builds the data
+fixtures, and a README for students. No solution and no hidden check: ``leaks`` says what would leak.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from graders.engine import assign, course
+
+SOLUTION_REGION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN = re.compile(r"^\s*### (BEGIN|END) HIDDEN TESTS|@check\([^)]*hidden=True", re.M)
+COPIED = ["conftest.py", "pyproject.toml", "graders/engine", "graders/course.toml", "fixtures"]
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", ".cache", ".graders")
+
+STUDENT_README = """\
+# Ray AI Libraries: exercises
+
+Fill in the functions in `exercises/` (one file per lesson), then check your work:
+
+    pip install -e .
+    pytest exercises/                      # every lesson
+    pytest exercises/lesson4_data.py       # one lesson
+    pytest exercises/lesson4_data.py -k normalize   # one check
+    python -m graders hint lesson4_data normalize   # a hint for a check
+
+A function you have not written yet reads "not started". The self-check runs the public checks only;
+your instructor's grading adds hidden checks on data you have not seen, so make your code general.
+The data sets are built on first use by the code in `fixtures/` (no download; see fixtures/README.md).
+"""
+
+
+def _long_lines(text: str) -> set[str]:
+    return {l.strip() for l in text.splitlines() if len(l.strip()) > 25}
+
+
+def solution_snippets(kit_root: Path = course.KIT_ROOT) -> list[str]:
+    """Non-trivial lines found only inside solution regions: none may appear in the bundle."""
+    lines = set()
+    for solution in sorted((kit_root / "solutions").glob("lesson*.py")):
+        text = solution.read_text()
+        given = SOLUTION_REGION.sub("", text)  # the exercise text may quote an API call on purpose
+        lines |= {l for region in SOLUTION_REGION.findall(text) for l in _long_lines(region) if l not in given}
+    return sorted(lines)
+
+
+def leaks(bundle: Path, kit_root: Path = course.KIT_ROOT) -> list[str]:
+    """What of the solutions or hidden checks a bundle gives away ("file: text"), ideally nothing."""
+    snippets, found = solution_snippets(kit_root), []
+    for path in sorted(p for p in bundle.rglob("*") if p.is_file() and p.suffix in {".py", ".md", ".toml", ".ipynb"}):
+        text = path.read_text(errors="replace")
+        rel = path.relative_to(bundle)
+        found += [f"{rel}: hidden check {m.group(0).strip()!r}" for m in HIDDEN.finditer(text)]
+        found += [f"{rel}: solution line {line!r}" for line in snippets if line in text]
+    return found
+
+
+def build(out: Path, kit_root: Path = course.KIT_ROOT) -> Path:
+    """Write the bundle to ``out`` (which must not exist yet)."""
+    if out.exists():
+        raise FileExistsError(f"{out} exists; choose a new folder for the release")
+    out.mkdir(parents=True)
+    for rel in COPIED:
+        src = kit_root / rel
+        (shutil.copytree(src, out / rel, ignore=IGNORED) if src.is_dir() else shutil.copy2(src, out / rel))
+    (out / "graders" / "__init__.py").write_text((kit_root / "graders" / "__init__.py").read_text())
+    (out / "graders" / "__main__.py").write_text((kit_root / "graders" / "__main__.py").read_text())
+    (out / "exercises").mkdir()
+    for lesson in course.lessons().values():
+        solution, grader = kit_root / "solutions" / lesson.filename, kit_root / "graders" / lesson.filename
+        if solution.exists():
+            (out / "exercises" / lesson.filename).write_text(assign.stub_for(solution))
+        if grader.exists():
+            (out / "graders" / lesson.filename).write_text(assign.clear_hidden_tests(grader.read_text()))
+    (out / "README.md").write_text(STUDENT_README)
+    return out
+
+
+def main(*, out: str) -> int:
+    """Build the student bundle and refuse to leave one that leaks."""
+    try:
+        bundle = build(Path(out))
+    except FileExistsError as exc:
+        print(f"graders release: {exc}", file=sys.stderr)
+        return 2
+    found = leaks(bundle)
+    if found:
+        shutil.rmtree(bundle)
+        print("graders release: the bundle would leak, so it was removed:\n  " + "\n  ".join(found), file=sys.stderr)
+        return 1
+    print(f"wrote the student release to {bundle}: exercises/, graders/ (public checks), fixtures/, README.md")
+    return 0
