@@ -24,10 +24,33 @@ def _parser() -> argparse.ArgumentParser:
 
     release = sub.add_parser("release", help="write the bundle handed to students (no solutions, no hidden checks)")
     release.add_argument("out", help="a new folder")
+
+    batch = sub.add_parser("batch", help="grade every submission folder under ROOT into a gradebook")
+    batch.add_argument("root", help="a folder with one subfolder per student")
+    batch.add_argument("--out", required=True, help="the gradebook CSV; per-student files go beside it")
+    batch.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
+    batch.add_argument("--force", action="store_true", help="grade again students already graded")
+    batch.add_argument("--limit", type=float, default=1800, help="wall-clock seconds per submission")
+    batch.add_argument("--lessons", help="which lessons, e.g. 1,4 (default: all)")
+    batch.add_argument("--use-gpu", choices=("auto", "yes", "no"), default="auto")
+    batch.add_argument("--ray-address", help="a Ray cluster: each submission runs there as a Ray Job")
+
+    hint = sub.add_parser("hint", help="print the hint of a lesson's checks, or of one check")
+    hint.add_argument("lesson", help="lesson number or module name, e.g. 4 or lesson4_data")
+    hint.add_argument("check", nargs="?", help="a check's name, e.g. normalize")
+
+    progress = sub.add_parser("progress", help="checks passed per lesson, from the last self-checks")
+    progress.add_argument("--submission", default="exercises", help="the folder self-checked (default: exercises)")
+
+    nbgrader = sub.add_parser("nbgrader", help="write an nbgrader course directory (one notebook per lesson)")
+    nbgrader.add_argument("out", help="the course directory (nbgrader_config.py, source/<lesson>/)")
+    nbgrader.add_argument("--lessons", help="which lessons, e.g. 1,4 (default: all with a solution and a grader)")
+    nbgrader.add_argument("--solutions", help="the folder of reference solutions (default: solutions/)")
     return parser
 
 
-COMMANDS = {"grade": "graders.engine.grade", "assign": "graders.engine.assign", "release": "graders.engine.release"}
+COMMANDS = {name: f"graders.engine.{name}" for name in ("grade", "batch", "assign", "release", "hint", "progress")} | {
+    "nbgrader": "graders.engine.nbgrader_export"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ EXIT_RAN, EXIT_USAGE = 0, 2
 def pytest_args(*, directory: Path, lessons: list[course.Lesson], json_path=None, report_path=None,
                 ray_address=None, use_gpu="auto", data=(), all_checks=True, extra=()) -> list[str]:
     """The pytest command line that grades ``directory``: the graders' files, the plugin's options."""
-    args = [str(course.GRADERS_DIR / l.filename) for l in lessons]
+    args = [str(course.GRADERS_DIR / l.filename) for l in lessons if (course.GRADERS_DIR / l.filename).exists()]
     args += ["--submission", str(directory), "--use-gpu", use_gpu, "-p", "graders.engine.plugin",
              "--rootdir", str(course.KIT_ROOT), "-p", "no:cacheprovider", "-q", "-rN", "--disable-warnings"]
     if all_checks:

@@ -13,16 +13,19 @@ fails that check alone. Ray is started once per run, lazily, by the first check 
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
+import signal
 import time
 import uuid
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from graders.engine import course, feedback, results
-from graders.engine.raysession import RayUnavailable, free_port, ray_session
+from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, RayUnavailable, free_port, start_ray
 from graders.engine.submission import LessonUnavailable, load_lesson
 
 SUBMISSION_DESC = "folder holding the student's lessonN_*.py modules (default: the folder being collected)"
@@ -33,6 +36,7 @@ STORAGE_DESC = "where Train and Tune write checkpoints (a shared path on a multi
 DATA_DESC = "NAME=PATH: read data set NAME (taxi, mnist, mnist_png, mnist_model) from PATH"
 JSON_DESC = "write Gradescope's results.json to this file"
 REPORT_DESC = "write a markdown report to this file"
+STREAM_DESC = "append each check's result to this JSON-lines file as soon as it is known (batch grading)"
 
 NOT_STARTED_MSG = "not started: {what} still raises NotImplementedError."
 TIMEOUT_MSG = ("took longer than this check's budget of {budget:g} s and was stopped "
@@ -84,6 +88,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--data", metavar="NAME=PATH", action="append", default=[], help=DATA_DESC)
     group.addoption("--json", dest="json_path", metavar="FILE", help=JSON_DESC)
     group.addoption("--report", dest="report_path", metavar="FILE", help=REPORT_DESC)
+    group.addoption("--results-stream", metavar="FILE", help=STREAM_DESC)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -186,17 +191,38 @@ def thresholds(request: pytest.FixtureRequest) -> dict:
     return course.lessons()[request.module.__name__.rpartition(".")[2]].thresholds
 
 
+@contextlib.contextmanager
+def check_clock_paused():
+    """Stop the running check's time budget (pytest-timeout's SIGALRM timer) for the duration.
+
+    Starting Ray or Serve is the grader's overhead, not the student's: on a loaded machine it can take
+    a minute, and a student's score must not depend on that.
+    """
+    remaining, interval = signal.getitimer(signal.ITIMER_REAL)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        yield
+    finally:
+        if remaining:
+            signal.setitimer(signal.ITIMER_REAL, remaining, interval)
+
+
 @pytest.fixture(scope="session")
 def ray_cluster(pytestconfig: pytest.Config, submission: Path, tmp_path_factory):
     """One Ray instance for the whole run, started by the first check that needs it."""
     opt = pytestconfig.getoption
     storage = Path(opt("storage_path") or tmp_path_factory.mktemp("ray-storage"))
     try:
-        with ray_session(submission=submission, storage_path=storage, address=opt("ray_address"),
-                         use_gpu=opt("use_gpu")) as cluster:
-            yield cluster
+        with check_clock_paused():
+            cluster = start_ray(submission=submission, storage_path=storage, address=opt("ray_address"),
+                                use_gpu=opt("use_gpu"))
     except RayUnavailable as exc:
-        pytest.exit(f"grading could not run: {exc}", returncode=3)
+        _stream(pytestconfig, {"ray_unavailable": str(exc)})
+        pytest.exit(f"grading could not run: {exc}", returncode=EXIT_RAY_UNAVAILABLE)
+    yield cluster
+    import ray
+
+    ray.shutdown()
 
 
 @pytest.fixture(scope="session")
@@ -297,7 +323,8 @@ def serve_url(ray_cluster) -> str:
     from ray import serve
 
     port = free_port()
-    serve.start(http_options={"host": "127.0.0.1", "port": port})
+    with check_clock_paused():
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
     yield f"http://127.0.0.1:{port}"
     if ray_cluster.address is None:
         serve.shutdown()
@@ -338,25 +365,43 @@ def _outcome(item: pytest.Item, excinfo: pytest.ExceptionInfo, submission: Path)
     return results.FAILED, feedback.describe(exc, submission)
 
 
+def _stream(config: pytest.Config, entry: dict) -> None:
+    """Append one line to ``--results-stream``: a batch keeps what a dying process already graded."""
+    path = config.getoption("results_stream")
+    if path:
+        with open(path, "a") as f:
+            f.write(json.dumps(entry) + "\n")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem) -> None:
+    """Note which check is running, so a process that dies in it can be told apart."""
+    _stream(item.config, {"started": item.nodeid})
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Score each check, and show the student a trimmed message instead of the grader's traceback."""
     outcome = yield
     rep = outcome.get_result()
     lesson, mark = _lesson_of(item), item.get_closest_marker("check")
-    if lesson is None or mark is None:
-        return
+    if lesson is None or mark is None or (rep.skipped and rep.when != "teardown"):
+        return  # a skipped check is neither scored nor counted
     state = item.config.stash[STATE]
-    result = state.checks.setdefault(item.nodeid, results.CheckResult(
-        lesson.name, item.name.removeprefix("test_"), float(mark.kwargs["points"]), fraction=1.0,
-        hint=mark.kwargs.get("hint", ""), hidden=bool(mark.kwargs.get("hidden"))))
+    if rep.when == "setup":
+        state.checks[item.nodeid] = results.CheckResult(
+            lesson.name, item.name.removeprefix("test_"), float(mark.kwargs["points"]), fraction=1.0,
+            hint=mark.kwargs.get("hint", ""), hidden=bool(mark.kwargs.get("hidden")))
+    result = state.checks.get(item.nodeid)
+    if result is None:
+        return
     result.seconds += rep.duration
     if rep.failed and call.excinfo is not None and result.status == results.PASSED and rep.when != "teardown":
         result.status, result.message = _outcome(item, call.excinfo, state.submission)
         result.fraction = item.stash.get(FRACTION, 0.0)
         rep.longrepr = result.message + (f"\n{results.hint_pointer(result)}" if result.hint else "")
-    elif rep.skipped and rep.when != "teardown":
-        state.checks.pop(item.nodeid, None)
+    if rep.when == "teardown":
+        _stream(item.config, {"nodeid": item.nodeid, **asdict(result)})
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

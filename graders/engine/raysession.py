@@ -9,7 +9,6 @@ cluster never share a worker process, and never import each other's modules.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import socket
 from dataclasses import dataclass
@@ -27,6 +26,9 @@ FAST_RAY_ENV = {
     "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
     "PYTHONWARNINGS": "ignore::DeprecationWarning,ignore::FutureWarning",
 }
+
+
+EXIT_RAY_UNAVAILABLE = 3  # the exit status of a grading run that could not start or reach Ray
 
 
 class RayUnavailable(RuntimeError):
@@ -68,10 +70,9 @@ def resolve_use_gpu(choice: str, gpus: float) -> bool:
     raise ValueError(f"--use-gpu must be auto, yes or no, not {choice!r}")
 
 
-@contextlib.contextmanager
-def ray_session(*, submission: Path, storage_path: Path, address: str | None = None,
-                use_gpu: str = "auto", num_cpus: int | None = None):
-    """Start (or join) Ray for one submission, yield a ``RayCluster``, and always shut it down."""
+def start_ray(*, submission: Path, storage_path: Path, address: str | None = None, use_gpu: str = "auto",
+              num_cpus: int | None = None) -> RayCluster:
+    """Start (or join) Ray for one submission; ``ray.shutdown()`` ends it."""
     import ray
 
     for key, value in FAST_RAY_ENV.items():
@@ -82,24 +83,37 @@ def ray_session(*, submission: Path, storage_path: Path, address: str | None = N
         runtime_env = {"working_dir": str(submission.resolve()), "env_vars": dict(FAST_RAY_ENV),
                        "excludes": ["__pycache__", ".graders", "*.ipynb_checkpoints"]}
         kwargs = {"address": address, "runtime_env": runtime_env}
+        _probe(address)
     else:
         # Workers of an embedded instance inherit the environment of the process that starts it.
         os.environ["PYTHONPATH"] = os.pathsep.join(paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
-        kwargs = {"num_cpus": num_cpus or embedded_cpus(), "include_dashboard": False}
+        # "local": a new instance even when `ray start` left one running on this machine.
+        kwargs = {"address": "local", "num_cpus": num_cpus or embedded_cpus(), "include_dashboard": False}
     if ray.is_initialized():
         ray.shutdown()
-    if address:
-        _probe(address)
+    _init_with_retry(ray, kwargs, attempts=1 if address else START_ATTEMPTS)
     try:
-        ray.init(**kwargs, log_to_driver=False, logging_level="ERROR", configure_logging=True)
-    except Exception as exc:
-        raise RayUnavailable(f"could not start or reach Ray ({address or 'embedded'}): {exc}") from exc
-    try:
-        resources = ray.cluster_resources()
-        yield RayCluster(address, resolve_use_gpu(use_gpu, resources.get("GPU", 0)),
-                         int(resources.get("CPU", 0)), storage_path)
-    finally:
+        return RayCluster(address, resolve_use_gpu(use_gpu, ray.cluster_resources().get("GPU", 0)),
+                          int(ray.cluster_resources().get("CPU", 0)), storage_path)
+    except RayUnavailable:
         ray.shutdown()
+        raise
+
+
+START_ATTEMPTS = 3  # Ray waits a fixed 30 s for its raylet; a loaded machine can miss that once
+
+
+def _init_with_retry(ray, kwargs: dict, attempts: int) -> None:
+    """``ray.init``, tried again when an embedded instance times out while starting."""
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(**kwargs, log_to_driver=False, logging_level="ERROR", configure_logging=True)
+            return
+        except Exception as exc:
+            ray.shutdown()
+            if attempt == attempts:
+                where = kwargs.get("address") if kwargs.get("address") != "local" else "embedded"
+                raise RayUnavailable(f"could not start or reach Ray ({where}): {exc}") from exc
 
 
 def _probe(address: str, timeout: float = 5.0) -> None:

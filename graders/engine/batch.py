@@ -1,0 +1,226 @@
+"""``python -m graders batch ROOT --out gradebook.csv [--jobs N]``: grade a whole class.
+
+Every subdirectory of ROOT is one student's submission, graded by ``python -m graders grade`` in its
+own process (its own process group, working directory and embedded Ray), ``--jobs`` at a time, each
+under a wall-clock limit. A shared Ray instance is not safe here: a student's ``serve.shutdown()``
+or ``ray.shutdown()`` would reach every submission graded beside it. With ``--ray-address`` the
+submissions run as Ray Jobs on that cluster instead (``jobs.py``).
+
+Nothing already graded is lost: each check's result is streamed to disk as it ends. When a grading
+process dies inside a check (``os._exit``, a crash), that check scores zero with the reason and the
+remaining checks are graded in a new process; past the wall-clock limit, what ran counts and the
+rest scores zero. A student's finished grade is kept; a re-run skips it unless ``--force``.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from graders.engine import catalog, course, results
+
+MAX_RESTARTS = 5
+MEMORY_LIMIT = 8 * 2**30  # bytes of data per process: a runaway allocation fails with MemoryError
+DIED_MSG = ("the grading process died while running this check (does your code call os._exit, "
+            "or crash the interpreter?); it scores zero and the other checks were graded apart.")
+class GradingFailed(RuntimeError):
+    """The grading infrastructure failed for a submission: it is left ungraded, to retry later."""
+
+
+LIMIT_MSG = "not graded: the submission ran past its wall-clock limit of {limit:g} s before this check ended."
+
+
+def _read_stream(path: Path) -> tuple[dict[str, results.CheckResult], str | None]:
+    """Finished checks by node id, and the check that started last without finishing."""
+    finished, running = {}, None
+    if path.exists():
+        for line in path.read_text().splitlines():
+            entry = json.loads(line)
+            if "ray_unavailable" in entry:  # not the student's doing, whatever the exit status says
+                raise GradingFailed(f"{path.parent.name}: {entry['ray_unavailable']}; see {path.parent}/grading.log. "
+                                    "Re-run the batch to retry.")
+            if "started" in entry:
+                running = entry["started"]
+            else:
+                nodeid = entry.pop("nodeid")
+                finished[nodeid] = results.CheckResult(**entry)
+                running = None if running == nodeid else running
+    return finished, running
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Stop a grading process and everything it started (its embedded Ray included)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def grade_one(submission: Path, workdir: Path, *, limit: float, lessons: list[course.Lesson],
+              use_gpu: str = "auto") -> results.Report:
+    """Grade one submission in child processes; survive their deaths; return its report."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    stream, log = workdir / "stream.jsonl", workdir / "grading.log"
+    stream.unlink(missing_ok=True)
+    deadline, verdicts, died = time.monotonic() + limit, {}, set()
+    from graders.engine.grade import pytest_args
+
+    for _ in range(MAX_RESTARTS):
+        args = pytest_args(directory=submission.resolve(), lessons=lessons, use_gpu=use_gpu,
+                           extra=["--results-stream", str(stream)]
+                           + [a for nodeid in [*verdicts, *died] for a in ("--deselect", nodeid)])
+        with open(log, "a") as out:
+            proc = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=workdir, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                                        filter(None, [str(course.KIT_ROOT), os.environ.get("PYTHONPATH")]))})
+        resource.prlimit(proc.pid, resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT))  # inherited by Ray
+        try:
+            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            timed_out = True
+        finished, running = _read_stream(stream)
+        verdicts.update(finished)
+        if timed_out or running is None:  # a process that ends normally finishes every check it starts
+            break
+        died.add(running)
+    return _complete(submission.name, verdicts, {_name_of(n) for n in died}, lessons, limit)
+
+
+def _name_of(nodeid: str) -> tuple[str, str]:
+    """(lesson, check) of a node id such as ``graders/lesson1_taxi.py::test_split``."""
+    path, _, func = nodeid.partition("::")
+    return Path(path).stem, func.removeprefix("test_")
+
+
+def _complete(student: str, verdicts: dict[str, results.CheckResult], died: set[tuple[str, str]],
+              lessons: list[course.Lesson], limit: float) -> results.Report:
+    """Every check of the lessons, in course order: those never graded score zero with the reason."""
+    graded = {(r.lesson, r.name): r for r in verdicts.values()}
+    checks = []
+    for lesson in lessons:
+        for info in catalog.checks(lesson.name):
+            key = (info.lesson, info.name)
+            checks.append(graded.get(key) or results.CheckResult(
+                info.lesson, info.name, info.points, status=results.ERROR, hint=info.hint, hidden=info.hidden,
+                message=DIED_MSG if key in died else LIMIT_MSG.format(limit=limit)))
+    return results.Report(student, checks)
+
+
+class Gradebook:
+    """The batch's outputs: per-student results and feedback, the CSV, the class summary."""
+
+    def __init__(self, csv_path: Path):
+        self.csv_path = csv_path
+        self.folder = csv_path.with_suffix("")
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def done(self, student: str) -> results.Report | None:
+        path = self.folder / student / "report.json"
+        return results.Report.from_dict(json.loads(path.read_text())) if path.exists() else None
+
+    def save(self, report: results.Report) -> None:
+        """Keep a student's grade (written last, so a half-written grade is never taken as done)."""
+        folder = self.folder / report.submission
+        results.write(report, json_path=str(folder / "results.json"), markdown_path=str(folder / "feedback.md"))
+        tmp = folder / "report.json.tmp"
+        tmp.write_text(json.dumps(report.to_dict(), indent=1))
+        tmp.replace(folder / "report.json")
+
+    def write_summary(self, reports: list[results.Report], lessons: list[course.Lesson]) -> None:
+        """gradebook.csv, summary.md (pass rate per check) and histogram.png (total scores)."""
+        names = [l.name for l in lessons]
+        with open(self.csv_path, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["student", *names, "total", "max_score"])
+            for r in sorted(reports, key=lambda r: r.submission):
+                totals = r.lesson_totals()
+                writer.writerow([r.submission, *[totals.get(n, (0, 0))[0] for n in names], r.score, r.max_score])
+        lines = ["# Class summary", "", f"{len(reports)} submissions.", "", "| check | pass rate |", "|---|---:|"]
+        rows: dict[str, list[bool]] = {}
+        for r in reports:
+            for c in r.checks:
+                rows.setdefault(c.qualified_name, []).append(c.status == results.PASSED)
+        lines += [f"| {name} | {sum(v) / len(v):.0%} |" for name, v in rows.items()]
+        (self.folder / "summary.md").write_text("\n".join(lines) + "\n")
+        draw_histogram([r.score / r.max_score if r.max_score else 0 for r in reports], self.folder / "histogram.png")
+
+
+def draw_histogram(shares: list[float], path: Path, bins: int = 10) -> None:
+    """A bar chart of score shares (0 to 100%) in ``bins`` bins, as a PNG."""
+    from PIL import Image, ImageDraw
+
+    counts = [0] * bins
+    for s in shares:
+        counts[min(bins - 1, int(s * bins))] += 1
+    width, height, margin = 520, 300, 40
+    img = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(img)
+    bar = (width - 2 * margin) / bins
+    top = max(counts) or 1
+    for i, n in enumerate(counts):
+        x0, y1 = margin + i * bar, height - margin
+        draw.rectangle([x0 + 2, y1 - (height - 2 * margin) * n / top, x0 + bar - 2, y1], fill=(70, 110, 180))
+        draw.text((x0 + 4, y1 + 6), f"{i * 100 // bins}%", fill="black")
+        if n:
+            draw.text((x0 + bar / 2 - 3, y1 - (height - 2 * margin) * n / top - 14), str(n), fill="black")
+    draw.text((margin, 10), f"Total scores of {len(shares)} submissions", fill="black")
+    img.save(path)
+
+
+def _progress(done: int, total: int, started: float) -> str:
+    elapsed = time.monotonic() - started
+    eta = elapsed / done * (total - done) if done else 0
+    filled = int(30 * done / total) if total else 30
+    return f"[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} graded, {elapsed:.0f} s, ETA {eta:.0f} s"
+
+
+def main(*, root: str, out: str, jobs: int = 1, force: bool = False, limit: float = 1800,
+         lessons: str | None = None, use_gpu: str = "auto", ray_address: str | None = None) -> int:
+    """Grade every submission under ``root``; write the gradebook; 0 when the batch ran."""
+    folder = Path(root)
+    if not folder.is_dir():
+        print(f"graders batch: {root} is not a folder of submissions", file=sys.stderr)
+        return 2
+    chosen = course.select(lessons)
+    book = Gradebook(Path(out))
+    students = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    reports = {s.name: book.done(s.name) for s in students if not force}
+    todo = [s for s in students if reports.get(s.name) is None]
+    if len(todo) < len(students):
+        print(f"{len(students) - len(todo)} already graded (kept; --force grades them again)")
+    started, tty = time.monotonic(), sys.stderr.isatty()
+    if ray_address:
+        from graders.engine.jobs import grade_on_cluster as grade_fn
+        kwargs = {"address": ray_address}
+    else:
+        grade_fn, kwargs = grade_one, {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(grade_fn, s, book.folder / s.name, limit=limit, lessons=chosen,
+                               use_gpu=use_gpu, **kwargs): s for s in todo}
+        failed = []
+        for n, future in enumerate(as_completed(futures), 1):
+            try:
+                report = future.result()
+            except GradingFailed as exc:
+                failed.append(str(exc))
+                continue
+            book.save(report)
+            reports[report.submission] = report
+            line = _progress(n, len(todo), started) + f"  {report.submission}: {report.score:g}/{report.max_score:g}"
+            print(("\r" + line) if tty else line, end="" if tty and n < len(todo) else "\n", file=sys.stderr, flush=True)
+    book.write_summary([r for r in reports.values() if r is not None], chosen)
+    print(f"wrote {book.csv_path} and {book.folder}/ (results.json and feedback.md per student, summary.md, histogram.png)")
+    for line in failed:
+        print(f"not graded: {line}", file=sys.stderr)
+    return 1 if failed else 0

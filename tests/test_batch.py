@@ -1,0 +1,72 @@
+"""Batch grading of a class with hostile submissions (tests/submissions/batch), on the made-up course.
+
+alice is honest; bob has a syntax error; carol crashes on import; dave loops forever in one check;
+erin calls os._exit inside a check; frank calls ray.shutdown() and serve.shutdown(); grace allocates
+64 GiB. Each gets a clear message and the points it earned, and alice's grade is what she gets alone.
+"""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+import kit
+
+CLASS = Path(__file__).parent / "submissions" / "batch"
+FAKE = {"GRADERS_PACKAGE": "fakegraders", "PYTHONPATH": str(Path(__file__).parent / "fakecourse")}
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("batch") / "gradebook.csv"
+    proc = kit.run_graders("batch", str(CLASS), "--out", str(out), "--jobs", "2", "--lessons", "1,2",
+                           "--limit", "240", env=FAKE)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+def feedback(batch: Path, student: str) -> dict[str, dict]:
+    data = json.loads((batch.with_suffix("") / student / "results.json").read_text())
+    return {t["name"]: t for t in data["tests"]}
+
+
+def gradebook(batch: Path) -> dict[str, dict]:
+    with open(batch) as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+def test_gradebook_has_every_student_and_the_honest_grade(batch):
+    book = gradebook(batch)
+    assert set(book) == {p.name for p in CLASS.iterdir() if p.is_dir()}
+    assert float(book["alice"]["total"]) == pytest.approx(7) and float(book["alice"]["max_score"]) == 9
+    assert all(float(row["max_score"]) == 9 for row in book.values())
+
+
+@pytest.mark.parametrize("student, check, words", [
+    ("bob", "lesson1_fake::add", "SyntaxError"),
+    ("carol", "lesson1_fake::add", "crashed while importing"),
+    ("dave", "lesson1_fake::finishes", "budget of 3 s"),
+    ("erin", "lesson1_fake::add", "grading process died"),
+    ("grace", "lesson1_fake::finishes", "MemoryError"),
+    ("bob", "lesson2_remote::remote_double", "lesson2_remote.py is missing"),
+])
+def test_hostile_submissions_get_a_clear_message(batch, student, check, words):
+    result = feedback(batch, student)[check]
+    assert result["score"] == 0 and words in result["output"], result
+
+
+# Without lesson 2, a good lesson 1 earns 6; erin's os._exit kills two checks (hidden_add calls add too).
+@pytest.mark.parametrize("student, earned", [("dave", 6 - 1), ("erin", 6 - 2 - 1), ("frank", 7), ("grace", 6 - 1)])
+def test_hostile_submissions_keep_the_points_they_earned(batch, student, earned):
+    assert float(gradebook(batch)[student]["total"]) == pytest.approx(earned)
+
+
+def test_outputs_and_resume(batch):
+    folder = batch.with_suffix("")
+    assert (folder / "histogram.png").read_bytes()[:4] == b"\x89PNG"
+    assert "| lesson1_fake::add |" in (folder / "summary.md").read_text()
+    assert "# Grading report" in (folder / "alice" / "feedback.md").read_text()
+    proc = kit.run_graders("batch", str(CLASS), "--out", str(batch), "--lessons", "1,2", env=FAKE)
+    assert proc.returncode == 0 and "7 already graded" in proc.stdout
