@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,21 @@ def test_outputs_and_resume(batch):
     assert "# Grading report" in (folder / "alice" / "feedback.md").read_text()
     proc = kit.run_graders("batch", str(CLASS), "--out", str(batch), "--lessons", "1,2", env=FAKE)
     assert proc.returncode == 0 and "7 already graded" in proc.stdout
+
+
+def test_batch_on_a_cluster_runs_each_submission_as_a_ray_job(tmp_path):
+    """A real head on loopback (`ray start --head`), submissions graded through its job API."""
+    from graders.engine.cluster import local_head
+
+    root = tmp_path / "class"
+    for student in ("alice", "erin"):
+        shutil.copytree(CLASS / student, root / student)
+    out = tmp_path / "gradebook.csv"
+    with local_head(dashboard=True) as head:
+        proc = kit.run_graders("batch", str(root), "--out", str(out), "--jobs", "2", "--lessons", "1,2",
+                               "--ray-address", head.dashboard, env=FAKE)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    book = gradebook(out)
+    assert float(book["alice"]["total"]) == pytest.approx(7)
+    assert float(book["erin"]["total"]) == pytest.approx(3)
+    assert "grading process died" in feedback(out, "erin")["lesson1_fake::add"]["output"]

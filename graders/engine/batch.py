@@ -37,7 +37,7 @@ class GradingFailed(RuntimeError):
 LIMIT_MSG = "not graded: the submission ran past its wall-clock limit of {limit:g} s before this check ended."
 
 
-def _read_stream(path: Path) -> tuple[dict[str, results.CheckResult], str | None]:
+def read_stream(path: Path) -> tuple[dict[str, results.CheckResult], str | None]:
     """Finished checks by node id, and the check that started last without finishing."""
     finished, running = {}, None
     if path.exists():
@@ -55,7 +55,7 @@ def _read_stream(path: Path) -> tuple[dict[str, results.CheckResult], str | None
     return finished, running
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def kill_group(proc: subprocess.Popen) -> None:
     """Stop a grading process and everything it started (its embedded Ray included)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -65,39 +65,45 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 
 def grade_one(submission: Path, workdir: Path, *, limit: float, lessons: list[course.Lesson],
-              use_gpu: str = "auto") -> results.Report:
-    """Grade one submission in child processes; survive their deaths; return its report."""
+              use_gpu: str = "auto", run=None) -> results.Report:
+    """Grade one submission; survive the deaths of its grading processes; return its report.
+
+    ``run(grade_args, stream, log, timeout) -> timed_out`` runs ``python -m graders grade`` once:
+    a local process by default (``run_local``), a Ray Job on a cluster (``jobs.run_as_job``).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     stream, log = workdir / "stream.jsonl", workdir / "grading.log"
     stream.unlink(missing_ok=True)
     deadline, verdicts, died = time.monotonic() + limit, {}, set()
-    from graders.engine.grade import pytest_args
-
     for _ in range(MAX_RESTARTS):
-        args = pytest_args(directory=submission.resolve(), lessons=lessons, use_gpu=use_gpu,
-                           extra=["--results-stream", str(stream)]
-                           + [a for nodeid in [*verdicts, *died] for a in ("--deselect", nodeid)])
-        with open(log, "a") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=workdir, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True,
-                                    env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                                        filter(None, [str(course.KIT_ROOT), os.environ.get("PYTHONPATH")]))})
-        resource.prlimit(proc.pid, resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT))  # inherited by Ray
-        try:
-            proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            timed_out = True
-        finished, running = _read_stream(stream)
+        args = ["--lessons", ",".join(l.name for l in lessons), "--use-gpu", use_gpu,
+                *[a for nodeid in [*verdicts, *died] for a in ("--deselect", nodeid)]]
+        timed_out = (run or run_local)(submission, args, stream, log, max(1.0, deadline - time.monotonic()))
+        finished, running = read_stream(stream)
         verdicts.update(finished)
         if timed_out or running is None:  # a process that ends normally finishes every check it starts
             break
         died.add(running)
-    return _complete(submission.name, verdicts, {_name_of(n) for n in died}, lessons, limit)
+    return _complete(submission.name, verdicts, {check_of(n) for n in died}, lessons, limit)
 
 
-def _name_of(nodeid: str) -> tuple[str, str]:
+def run_local(submission: Path, args: list[str], stream: Path, log: Path, timeout: float) -> bool:
+    """``python -m graders grade`` in a child process group under a memory limit; True if it timed out."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(course.KIT_ROOT), os.environ.get("PYTHONPATH")]))}
+    with open(log, "a") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "graders", "grade", str(submission.resolve()),
+                                 "--results-stream", str(stream), *args], cwd=log.parent, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True, env=env)
+    resource.prlimit(proc.pid, resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT))  # inherited by Ray
+    try:
+        proc.wait(timeout=timeout)
+        return False
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        return True
+
+
+def check_of(nodeid: str) -> tuple[str, str]:
     """(lesson, check) of a node id such as ``graders/lesson1_taxi.py::test_split``."""
     path, _, func = nodeid.partition("::")
     return Path(path).stem, func.removeprefix("test_")
@@ -200,14 +206,14 @@ def main(*, root: str, out: str, jobs: int = 1, force: bool = False, limit: floa
     if len(todo) < len(students):
         print(f"{len(students) - len(todo)} already graded (kept; --force grades them again)")
     started, tty = time.monotonic(), sys.stderr.isatty()
+    run = None
     if ray_address:
-        from graders.engine.jobs import grade_on_cluster as grade_fn
-        kwargs = {"address": ray_address}
-    else:
-        grade_fn, kwargs = grade_one, {}
+        from graders.engine.jobs import job_runner
+
+        run = job_runner(ray_address)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(grade_fn, s, book.folder / s.name, limit=limit, lessons=chosen,
-                               use_gpu=use_gpu, **kwargs): s for s in todo}
+        futures = {pool.submit(grade_one, s, book.folder / s.name, limit=limit, lessons=chosen,
+                               use_gpu=use_gpu, run=run): s for s in todo}
         failed = []
         for n, future in enumerate(as_completed(futures), 1):
             try:

@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     hint.add_argument("lesson", help="lesson number or module name, e.g. 4 or lesson4_data")
     hint.add_argument("check", nargs="?", help="a check's name, e.g. normalize")
 
+    watch = sub.add_parser("watch", help="re-run a lesson's self-check whenever a file in exercises/ is saved")
+    watch.add_argument("lesson", nargs="?", help="lesson number or name (default: the file saved last)")
+    watch.add_argument("--submission", default="exercises", help="the folder to watch (default: exercises)")
+    watch.add_argument("--once", action="store_true", help="check once and exit")
+
     progress = sub.add_parser("progress", help="checks passed per lesson, from the last self-checks")
     progress.add_argument("--submission", default="exercises", help="the folder self-checked (default: exercises)")
 
@@ -49,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {name: f"graders.engine.{name}" for name in ("grade", "batch", "assign", "release", "hint", "progress")} | {
+COMMANDS = {name: f"graders.engine.{name}" for name in ("grade", "batch", "assign", "release", "hint", "progress", "watch")} | {
     "nbgrader": "graders.engine.nbgrader_export"}
 
 

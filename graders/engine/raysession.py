@@ -28,6 +28,7 @@ FAST_RAY_ENV = {
 }
 
 
+IN_RAY_JOB = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a submitted Ray Job
 EXIT_RAY_UNAVAILABLE = 3  # the exit status of a grading run that could not start or reach Ray
 
 
@@ -79,7 +80,9 @@ def start_ray(*, submission: Path, storage_path: Path, address: str | None = Non
         os.environ.setdefault(key, value)
     address = address or os.environ.get("RAY_ADDRESS") or None
     paths = [str(submission.resolve()), str(KIT_ROOT)]
-    if address:
+    if address and IN_RAY_JOB in os.environ:
+        kwargs = {"address": address}  # a batch's Ray Job: its runtime env already carries the submission
+    elif address:
         runtime_env = {"working_dir": str(submission.resolve()), "env_vars": dict(FAST_RAY_ENV),
                        "excludes": ["__pycache__", ".graders", "*.ipynb_checkpoints"]}
         kwargs = {"address": address, "runtime_env": runtime_env}

@@ -1,0 +1,161 @@
+"""The kit's benchmark: what grading costs, against what the work itself costs.
+
+    python bench/bench.py [--copies 3] [--skip nbgrader,watch] [--out bench/results.json]
+
+Measures, in one run, on this machine:
+  grade   grading solutions/ cold (a fresh process, Ray started once), every lesson, with a per-lesson
+          breakdown (the seconds of each lesson's checks, their fixtures included; Ray's start counts
+          in the first lesson that needs it);
+  floor   the same reference calls as a plain script without the graders (bench/floor.py);
+  batch   N copies of solutions/ with `graders batch --jobs 2`, against N times one grading;
+  nbgrader  `nbgrader autograde` of the same lessons, where the nbgrader export exists;
+  watch   the time from saving a fixed function to its check's verdict in watch mode, against a
+          cold `pytest exercises/... -k` of the same check.
+Prints each figure and the ratios against the targets, and writes them as JSON. Targets are
+reported, never asserted: a benchmark measures, tests decide.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+KIT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(KIT))
+
+from graders.engine import batch  # noqa: E402
+
+TARGETS = {"grade_s": 120, "overhead_ratio": 1.10, "lesson_budget_s": {
+    "lesson1_taxi": 90, "lesson2_train": 60, "lesson3_tune": 60, "lesson4_data": 45, "lesson5_serve": 60}}
+
+
+def timed(cmd: list[str], **kw) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.monotonic()
+    proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, **kw)
+    return time.monotonic() - start, proc
+
+
+def bench_grade(tmp: Path) -> dict:
+    """Grade solutions/ cold; total wall time and the seconds of each lesson's checks."""
+    stream = tmp / "stream.jsonl"
+    seconds, proc = timed([sys.executable, "-m", "graders", "grade", "solutions", "--json", str(tmp / "r.json"),
+                           "--results-stream", str(stream)])
+    finished, _ = batch.read_stream(stream)
+    per_lesson = {}
+    for r in finished.values():
+        per_lesson[r.lesson] = round(per_lesson.get(r.lesson, 0) + r.seconds, 1)
+    score = json.loads((tmp / "r.json").read_text())
+    return {"grade_s": round(seconds, 1), "per_lesson_s": per_lesson,
+            "score": f"{score['score']:g}/{score['max_score']:g}", "exit": proc.returncode}
+
+
+def bench_floor() -> dict:
+    """The reference calls alone, as a plain script (bench/floor.py), per lesson."""
+    seconds, proc = timed([sys.executable, str(KIT / "bench" / "floor.py")])
+    lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
+    detail = json.loads(lines[-1]) if lines else {"error": proc.stderr[-2000:]}
+    return {"floor_s": round(seconds, 1), "floor_per_lesson_s": detail}
+
+
+def bench_batch(copies: int, single_s: float, tmp: Path) -> dict:
+    """``copies`` copies of solutions/ graded with --jobs 2, against copies x one grading."""
+    root = tmp / "class"
+    for i in range(copies):
+        shutil.copytree(KIT / "solutions", root / f"student{i}", ignore=shutil.ignore_patterns("__pycache__"))
+    seconds, proc = timed([sys.executable, "-m", "graders", "batch", str(root), "--out", str(tmp / "book.csv"),
+                           "--jobs", "2"])
+    return {"batch_copies": copies, "batch_jobs2_s": round(seconds, 1), "batch_serial_estimate_s": round(copies * single_s, 1),
+            "batch_speedup": round(copies * single_s / seconds, 2), "batch_exit": proc.returncode}
+
+
+def bench_nbgrader(tmp: Path) -> dict:
+    """``nbgrader autograde`` of every lesson's reference notebook, where the export exists."""
+    try:
+        from graders.engine import nbgrader_export  # noqa: F401
+    except ImportError:
+        return {"nbgrader": "no nbgrader export in this kit"}
+    script = KIT / "bench" / "nbgrader_autograde.sh"
+    if not script.exists():
+        return {"nbgrader": "bench/nbgrader_autograde.sh missing"}
+    seconds, proc = timed(["bash", str(script), str(tmp / "course")])
+    return {"nbgrader_autograde_s": round(seconds, 1), "nbgrader_exit": proc.returncode,
+            "nbgrader_tail": proc.stdout[-500:] if proc.returncode else ""}
+
+
+def bench_watch(tmp: Path, lesson: str = "lesson4_data", check: str = "normalize") -> dict:
+    """Save a fixed function into a stub folder: seconds to the verdict, warm (watch) vs cold (pytest -k)."""
+    folder = tmp / "student"
+    shutil.copytree(KIT / "exercises", folder, ignore=shutil.ignore_patterns("__pycache__", ".graders"))
+    solution = (KIT / "solutions" / f"{lesson}.py").read_text()
+    cold_s, _ = timed([sys.executable, "-m", "pytest", str(folder / f"{lesson}.py"), "-k", check, "-q",
+                       "-p", "no:cacheprovider"])
+    watch = subprocess.Popen([sys.executable, "-m", "graders", "watch", lesson, "--submission", str(folder)],
+                             cwd=KIT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for_line(watch, "watching")  # the first round, on the untouched stub
+        saved = time.monotonic()
+        (folder / f"{lesson}.py").write_text(solution)  # every function fixed at once: the check passes
+        _wait_for_line(watch, "watching")
+        warm_s = time.monotonic() - saved
+    finally:
+        watch.send_signal(2)
+        watch.wait(timeout=60)
+    return {"watch_save_to_verdict_s": round(warm_s, 1), "cold_pytest_k_s": round(cold_s, 1),
+            "watch_speedup": round(cold_s / warm_s, 2)}
+
+
+def _wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    for line in proc.stdout:
+        if text in line:
+            return
+        if time.monotonic() > deadline:
+            break
+    raise RuntimeError(f"watch printed no {text!r}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--copies", type=int, default=3)
+    parser.add_argument("--skip", default="", help="comma-separated: floor,batch,nbgrader,watch")
+    parser.add_argument("--out", default=str(KIT / "bench" / "results.json"))
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+    figures: dict = {"machine": f"{os.cpu_count()} cores", "when": time.strftime("%Y-%m-%d %H:%M")}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        figures.update(bench_grade(tmp))
+        print(f"grade solutions/ cold: {figures['grade_s']} s (target {TARGETS['grade_s']} s), score {figures['score']}")
+        for lesson, s in figures["per_lesson_s"].items():
+            print(f"  {lesson}: {s} s (budget {TARGETS['lesson_budget_s'].get(lesson)} s)")
+        if "floor" not in skip:
+            figures.update(bench_floor())
+            figures["overhead_ratio"] = round(figures["grade_s"] / figures["floor_s"], 2)
+            print(f"plain-script floor: {figures['floor_s']} s; graders/floor = {figures['overhead_ratio']} "
+                  f"(target at most {TARGETS['overhead_ratio']})")
+        if "batch" not in skip:
+            figures.update(bench_batch(args.copies, figures["grade_s"], tmp))
+            print(f"batch of {args.copies} with --jobs 2: {figures['batch_jobs2_s']} s vs {figures['batch_serial_estimate_s']} s "
+                  f"one at a time: {figures['batch_speedup']}x")
+        if "nbgrader" not in skip:
+            figures.update(bench_nbgrader(tmp))
+            if "nbgrader_autograde_s" in figures:
+                figures["nbgrader_ratio"] = round(figures["nbgrader_autograde_s"] / figures["grade_s"], 2)
+                print(f"nbgrader autograde: {figures['nbgrader_autograde_s']} s; nbgrader/graders = {figures['nbgrader_ratio']}")
+        if "watch" not in skip:
+            figures.update(bench_watch(tmp))
+            print(f"watch: save to verdict {figures['watch_save_to_verdict_s']} s vs cold pytest -k "
+                  f"{figures['cold_pytest_k_s']} s ({figures['watch_speedup']}x)")
+    Path(args.out).write_text(json.dumps(figures, indent=1) + "\n")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

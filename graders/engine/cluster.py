@@ -1,0 +1,57 @@
+"""A real Ray head on loopback, kept warm across grading runs (watch mode, the kit's tests).
+
+``ray start --head --block`` runs in its own process group, so stopping it ends exactly its
+processes: ``ray stop`` would end every Ray instance on the machine, other graders' included.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+
+from graders.engine.plugin import wait_for
+from graders.engine.raysession import FAST_RAY_ENV, embedded_cpus, free_port
+
+
+@dataclass(frozen=True)
+class Head:
+    address: str
+    """What ``ray.init`` and ``--ray-address`` take (GCS host:port)."""
+    dashboard: str
+    """The job API's URL (``http://127.0.0.1:PORT``), or empty without a dashboard."""
+
+
+def _answers(port: int) -> bool:
+    import socket
+
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout: float = 120):
+    """Start a Ray head on loopback; yield its ``Head``; stop it and all its processes."""
+    port, dash_port = free_port(), free_port()
+    cmd = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}",
+           "--node-ip-address=127.0.0.1", f"--num-cpus={num_cpus or embedded_cpus()}", "--disable-usage-stats"]
+    cmd += ["--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash_port}"] if dashboard \
+        else ["--include-dashboard=false"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            env={**os.environ, **FAST_RAY_ENV, "RAY_AUTH_MODE": "disabled"})  # loopback only
+    try:
+        wait_for(lambda: _answers(port) and (not dashboard or _answers(dash_port)) or proc.poll() is not None,
+                 timeout=timeout, what="the Ray head to start")
+        if proc.poll() is not None:
+            raise RuntimeError(f"`ray start --head` exited with status {proc.returncode}")
+        yield Head(f"127.0.0.1:{port}", f"http://127.0.0.1:{dash_port}" if dashboard else "")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -1,0 +1,57 @@
+"""Batch grading on a Ray cluster: each submission runs as a Ray Job (the job submission API).
+
+The job's working directory is the submission; the kit's packages travel as ``py_modules``, so the
+cluster needs only the course's dependencies (Ray, torch, xgboost, ...) installed. The job runs
+``python -m graders grade .`` and prints its result stream after a marker, which the batch reads
+back from the job's logs. Jobs run in parallel across the cluster, ``--jobs`` at a time.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import time
+from pathlib import Path
+
+from graders.engine import course
+
+STREAM_MARKER = "=====graders-results-stream====="
+POLL_S = 1.0
+
+
+def dashboard_url(address: str) -> str:
+    """The job API's URL: the cluster's dashboard (``http://HEAD:8265``)."""
+    return address if "://" in address else f"http://{address}"
+
+
+def job_runner(address: str):
+    """A ``run`` for ``batch.grade_one`` that submits each grading as a Ray Job at ``address``."""
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    client = JobSubmissionClient(dashboard_url(address))
+    import graders
+    import fixtures
+
+    modules = sorted({str(Path(graders.__file__).parent), str(Path(fixtures.__file__).parent), str(course.GRADERS_DIR)})
+    env_vars = {k: os.environ[k] for k in ("GRADERS_PACKAGE",) if k in os.environ}
+
+    def run(submission: Path, args: list[str], stream: Path, log: Path, timeout: float) -> bool:
+        entry = (f"python -m graders grade . --results-stream stream.jsonl {shlex.join(args)}; "
+                 f"echo {STREAM_MARKER}; cat stream.jsonl")
+        job = client.submit_job(entrypoint=entry, runtime_env={
+            "working_dir": str(submission.resolve()), "py_modules": modules, "env_vars": env_vars,
+            "excludes": ["__pycache__", ".graders"]})
+        deadline = time.monotonic() + timeout
+        while client.get_job_status(job) not in {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED}:
+            if time.monotonic() > deadline:
+                client.stop_job(job)
+                break
+            time.sleep(POLL_S)
+        logs = client.get_job_logs(job)
+        with open(log, "a") as f:
+            f.write(logs)
+        _, marker, streamed = logs.partition(STREAM_MARKER + "\n")
+        with open(stream, "a") as f:
+            f.write(streamed if marker else "")
+        return time.monotonic() > deadline
+
+    return run

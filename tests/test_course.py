@@ -1,0 +1,110 @@
+"""The kit checks itself, as rustlings does: one file per lesson in each place, stubs generated from the
+solutions, every solution at full marks, every untouched stub at zero with "not started", and a
+student release that holds no solution and no hidden check and runs its self-check on its own.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import kit
+from graders.engine import assign, catalog, course, release
+
+LESSONS = list(course.lessons().values())
+
+
+def test_one_file_per_lesson_in_each_place_and_no_strays():
+    for folder in ("exercises", "solutions", "graders"):
+        names = {p.name for p in (kit.KIT / folder).glob("*.py") if p.name not in {"__init__.py", "__main__.py"}}
+        assert names == {l.filename for l in LESSONS}, f"{folder}/ holds {sorted(names)}"
+
+
+def test_exercises_are_generated_from_the_solutions():
+    stale = assign.stale()
+    assert not stale, f"exercises/ disagree with solutions/ for {stale}: run `python -m graders assign`"
+
+
+def test_every_check_has_points_and_a_hint():
+    for lesson in LESSONS:
+        checks = catalog.checks(lesson.name)
+        assert checks, f"{lesson.name} has no checks"
+        for c in checks:
+            assert c.points > 0 and len(c.hint) > 10, f"{c.qualified_name}: give it points and a hint"
+
+
+def test_hidden_checks_sit_in_hidden_regions():
+    for lesson in LESSONS:
+        public_source = assign.clear_hidden_tests((course.GRADERS_DIR / lesson.filename).read_text())
+        assert not release.HIDDEN.search(public_source), f"{lesson.name}: a hidden check outside a hidden region"
+
+
+@pytest.fixture(scope="module")
+def reference() -> dict:
+    """The reference solutions, graded once, every lesson."""
+    return kit.grade(kit.KIT / "solutions")
+
+
+@pytest.fixture(scope="module")
+def stubs(tmp_path_factory) -> dict:
+    """The untouched stubs, graded once, every lesson."""
+    return kit.grade(kit.KIT / "exercises")
+
+
+@pytest.mark.parametrize("lesson", [l.name for l in LESSONS])
+def test_reference_scores_full_marks(reference, lesson):
+    lost = [f"{t['name']}: {t['output']}" for t in reference["tests"]
+            if t["name"].startswith(lesson) and t["score"] < t["max_score"]]
+    assert not lost, "\n".join(lost)
+
+
+def test_every_check_of_every_lesson_was_graded(reference):
+    graded = {t["name"] for t in reference["tests"]}
+    declared = {c.qualified_name for l in LESSONS for c in catalog.checks(l.name)}
+    assert graded == declared
+
+
+def test_stubs_score_zero_and_read_not_started(stubs):
+    assert stubs["score"] == 0
+    wrong = [f"{t['name']}: {t['output'][:200]}" for t in stubs["tests"] if not t["output"].startswith("not started")]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("release") / "bundle"
+    proc = kit.run_graders("release", str(out))
+    assert proc.returncode == 0, proc.stderr
+    return out
+
+
+def test_release_holds_stubs_and_public_checks_only(bundle):
+    assert not (bundle / "solutions").exists() and not (bundle / "tests").exists()
+    assert {p.name for p in (bundle / "exercises").glob("*.py")} == {l.filename for l in LESSONS}
+    assert release.leaks(bundle) == []
+    for lesson in LESSONS:
+        text = (bundle / "graders" / lesson.filename).read_text()
+        assert "BEGIN HIDDEN TESTS" not in text and not re.search(r"hidden=True", text)
+
+
+def test_release_refuses_a_bundle_that_leaks(tmp_path):
+    solution = next((kit.KIT / "solutions").glob("lesson*.py"))
+    snippet = release.solution_snippets()[0]
+    leaky = tmp_path / "leaky"
+    shutil.copytree(kit.KIT / "exercises", leaky / "exercises")
+    (leaky / "exercises" / solution.name).write_text(f"# {snippet}\n")
+    assert release.leaks(leaky), "a solution line in the bundle went unnoticed"
+
+
+def test_release_self_checks_on_its_own(bundle, tmp_path):
+    """Unpacked alone (its own graders package first on the path), the bundle's self-check runs."""
+    copy = shutil.copytree(bundle, tmp_path / "unpacked")
+    proc = subprocess.run([sys.executable, "-m", "pytest", "exercises/lesson4_data.py", "-p", "no:cacheprovider"],
+                          cwd=copy, capture_output=True, text=True, timeout=900,
+                          env={**kit.os.environ, "PYTHONPATH": str(copy)})
+    assert "not started" in proc.stdout and "public checks only" in proc.stdout, proc.stdout[-3000:]
+    assert proc.returncode == 1  # checks ran and failed: nothing to collect-error or crash
