@@ -4,7 +4,10 @@
 - ``course``: the table of lessons and thresholds (``graders/course.toml``);
 - ``raysession``: the one place Ray is started; ``submission``: importing a student's module;
 - ``feedback``: exceptions into messages; ``results``: results and their renderings;
-- ``cli`` and one module per subcommand (``grade``, ...), each with a keyword-only ``main``.
+- ``catalog``: the checks declared by each grader; ``probes``: what a student's code started in Ray;
+- ``cli`` and one module per subcommand, each with a keyword-only ``main``: ``grade``, ``batch`` (with
+  ``jobs`` for a cluster), ``assign``, ``release``, ``hint``, ``progress``, ``watch`` (on ``cluster``'s
+  warm head), ``nbgrader_export`` (with ``notebook``, the notebooks and their test cells' runtime).
 """
 from graders.engine.plugin import check, wait_for
 

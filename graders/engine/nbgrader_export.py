@@ -31,10 +31,10 @@ def grading_budget(lesson: course.Lesson) -> int:
 
 
 def export(out: Path, *, solutions: Path, lessons: list[course.Lesson]) -> list[Path]:
-    """Write the source notebooks of ``lessons`` (those with a solution and checks) and the config."""
+    """Write the source notebooks of ``lessons`` (those with a solution and checks), and the config once."""
     import nbformat
 
-    written, budgets = [], [STARTUP_S]
+    written = []
     for lesson in lessons:
         solution = solutions / lesson.filename
         if not solution.exists() or not catalog.checks(lesson.name):
@@ -44,10 +44,10 @@ def export(out: Path, *, solutions: Path, lessons: list[course.Lesson]) -> list[
         path.parent.mkdir(parents=True, exist_ok=True)
         nbformat.write(notebook.lesson_notebook(solution, lesson.name), path)
         written.append(path)
-        budgets.append(grading_budget(lesson))
     config = out / "nbgrader_config.py"
-    if not config.exists():
-        config.write_text(CONFIG.format(course_id=COURSE_ID, timeout=max(budgets)))
+    if not config.exists():  # the longest lesson's budget, so that later exports of other lessons fit
+        timeout = max(grading_budget(lesson) for lesson in course.lessons().values())
+        config.write_text(CONFIG.format(course_id=COURSE_ID, timeout=timeout))
         written.append(config)
     return written
 

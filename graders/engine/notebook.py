@@ -12,6 +12,8 @@ file. ``run_check`` rebuilds ``<lesson>.py`` from the notebook's solution and gi
 disk (nbgrader executes a notebook in its own folder), grades it once per kernel with ``python -m
 graders grade`` in a subprocess (a fresh Ray), and reports one check the way nbgrader scores a test
 cell: no output for full points, the points as the cell's value for partial credit, an error for none.
+Grading that cannot run at all is tried again, then fails the submission in ``nbgrader autograde``
+(to grade again) rather than recording zeros.
 """
 from __future__ import annotations
 
@@ -36,6 +38,9 @@ BEGIN_SOLUTION = "### BEGIN SOLUTION"
 GIVEN_PREFIX, CODE_PREFIX = "given_", "code_"
 GRADE_ARGS_ENV = "GRADERS_GRADE_ARGS"
 """Extra options for ``graders grade`` when a notebook is graded, e.g. ``--use-gpu no --data taxi=...``."""
+GRADING_ATTEMPTS = 3
+GRADING_DID_NOT_RUN = 3
+"""Exit status of an autograding kernel whose lesson could not be graded at all."""
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 HOW_TO = """\
@@ -197,8 +202,7 @@ def module_source(notebook) -> str:
 
 def find_notebook(lesson: str) -> Path:
     """The notebook file being run: nbgrader runs it in its own folder; Jupyter names it in the kernel."""
-    beside = Path.cwd() / f"{lesson}.ipynb"
-    candidates = [beside]
+    candidates = [Path.cwd() / f"{lesson}.ipynb"]
     if "NBGRADER_EXECUTION" not in os.environ:  # autograde and validate: always the file in the cwd
         shell = _ipython()
         names = [os.environ.get("JPY_SESSION_NAME")] + [shell.user_ns.get(k) for k in ("__vsc_ipynb_file__",) if shell]
@@ -237,23 +241,44 @@ def _results_key(lesson: str, source: str) -> str:
     return hashlib.sha256(json.dumps([lesson, source, extra]).encode()).hexdigest()
 
 
-def grade_module(lesson: str, source: str) -> dict:
-    """``python -m graders grade`` on ``source`` as ``<lesson>.py``: Gradescope's JSON, once per text."""
-    key = _results_key(lesson, source)
-    if key not in _RESULTS:
-        folder = Path(tempfile.mkdtemp(prefix=f"nbgrade-{lesson}-"))
+def _grade_once(lesson: str, source: str) -> tuple[dict | None, str]:
+    """One ``python -m graders grade`` run in a subprocess: (Gradescope's JSON or None, what went wrong)."""
+    with tempfile.TemporaryDirectory(prefix=f"nbgrade-{lesson}-", ignore_cleanup_errors=True) as tmp:
+        folder, out = Path(tmp) / "submission", Path(tmp) / "results.json"
+        folder.mkdir()
         (folder / f"{lesson}.py").write_text(source)
-        out, started = folder / "results.json", time.monotonic()
         extra = shlex.split(os.environ.get(GRADE_ARGS_ENV, ""))
         proc = subprocess.run([sys.executable, "-m", "graders", "grade", str(folder), "--lessons", lesson,
                                "--json", str(out), *extra], cwd=course.KIT_ROOT, capture_output=True, text=True)
-        if proc.returncode != 0 or not out.exists():
-            raise RuntimeError(f"grading {lesson} did not run (exit {proc.returncode}):\n"
-                               f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-        _RESULTS[key] = json.loads(out.read_text())
-        print(f"graded {lesson} in {time.monotonic() - started:.0f} s: "
-              f"{_RESULTS[key]['score']:g} / {_RESULTS[key]['max_score']:g} points")
-    return _RESULTS[key]
+        if proc.returncode == 0 and out.exists():
+            return json.loads(out.read_text()), ""
+        return None, f"exit {proc.returncode}:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+
+
+def grade_module(lesson: str, source: str) -> dict:
+    """``python -m graders grade`` on ``source`` as ``<lesson>.py``: Gradescope's JSON, once per text.
+
+    Grading that cannot run (Ray did not start on a crowded machine, ...) is tried again; when it
+    never runs, an autograding kernel exits, so that nbgrader reports the submission as failed (to
+    grade again) instead of recording zeros.
+    """
+    key = _results_key(lesson, source)
+    if key in _RESULTS:
+        return _RESULTS[key]
+    started, why = time.monotonic(), ""
+    for _ in range(GRADING_ATTEMPTS):
+        result, why = _grade_once(lesson, source)
+        if result is not None:
+            print(f"graded {lesson} in {time.monotonic() - started:.0f} s: "
+                  f"{result['score']:g} / {result['max_score']:g} points")
+            _RESULTS[key] = result
+            return result
+    message = f"grading {lesson} did not run ({GRADING_ATTEMPTS} attempts); the last one: {why}"
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        print(f"graders: {message}\nnbgrader autograde stops this submission: grade it again.",
+              file=sys.__stderr__, flush=True)
+        os._exit(GRADING_DID_NOT_RUN)
+    raise RuntimeError(message)
 
 
 def run_check(lesson: str, name: str) -> float | None:
