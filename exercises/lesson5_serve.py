@@ -1,0 +1,168 @@
+"""Lesson 5: online inference with Ray Serve.
+
+Lesson 4 classified a folder of digits offline, in batches, with Ray Data. Here the same TorchScript
+classifier answers requests one at a time, over HTTP, as a Ray Serve application:
+
+1. ``OnlineMNISTClassifier``: a *deployment* (a class whose replicas are Ray actors) that loads the
+   model once per replica and answers ``POST`` requests carrying normalized images.
+2. ``OnlineMNISTPreprocessor``: a second deployment that turns raw 0..255 pixels into the model's input.
+3. ``ImageServiceIngress``: a FastAPI ingress that *composes* the two through ``DeploymentHandle``s.
+4. ``build_app``: binds the three into one application; ``serve.run(app)`` deploys it.
+5. ``autoscaling_config``: lets Serve add classifier replicas when requests pile up.
+
+Try it yourself::
+
+    from ray import serve
+    serve.run(build_app("model.pt"), name="mnist", route_prefix="/mnist")
+    requests.post("http://127.0.0.1:8000/mnist/predict", json={"image": raw_pixels.tolist()}).json()
+"""
+import json
+from typing import Any
+
+import numpy as np
+import torch
+from fastapi import FastAPI, HTTPException
+from ray import serve
+from ray.serve.handle import DeploymentHandle
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+IMAGE_SHAPE = (1, 28, 28)
+"""One normalized image, as the classifier takes it."""
+RAW_SHAPE = (28, 28)
+"""One raw image, as read from a PNG file."""
+
+
+def parse_images(payload: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """The ``image`` array of a request's JSON body, as float32 of shape ``(N, *shape)``.
+
+    ``payload`` is what ``await request.json()`` returned: either the object ``{"image": [...]}``,
+    or a string holding that object's JSON (the course posts ``json=json.dumps({"image": ...})``,
+    which ``requests`` encodes a second time). Anything else is a body the service cannot read:
+    raise ``ValueError`` with a message that says what is wrong (the callers turn it into HTTP 400).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+@serve.deployment
+class OnlineMNISTClassifier:
+    """The digit classifier as a Serve deployment: one replica is one Ray actor holding the model.
+
+    ``@serve.deployment`` turns the class into a deployment; ``OnlineMNISTClassifier.bind(path)``
+    captures the constructor's arguments (nothing starts yet) and ``serve.run(...)`` starts the
+    replicas, each calling ``__init__`` once. Serve routes HTTP requests to ``__call__``; other
+    deployments and Python code call ``predict`` through a handle:
+    ``await handle.predict.remote(batch)`` (``.remote()`` returns a ``DeploymentResponse``; await it,
+    or call ``.result()`` outside async code; before Ray 2.7 it was an ``ObjectRef`` for ``ray.get``).
+    """
+
+    def __init__(self, local_path: str):
+        """Load the TorchScript model at ``local_path`` once, in eval mode (on the GPU when the
+        replica has one, else on the CPU). The course notebook copied it from S3 first; here it is a
+        local file. Never load it again per request: replicas live long, requests are many."""
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    async def predict(self, batch: dict) -> dict:
+        """Classify ``batch["image"]``, normalized floats of shape ``(N, 1, 28, 28)``.
+
+        Answer ``{"predicted_label": labels}``, ``labels`` an int array of N digits: the argmax of the
+        model's logits (run it under ``torch.no_grad()``). The course added the labels to the batch
+        it was given and sent the images back too; the labels alone are the answer here.
+        """
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    async def __call__(self, request: Request):
+        """Answer an HTTP request whose JSON body holds normalized images.
+
+        Read the body with ``parse_images(await request.json(), IMAGE_SHAPE)``, classify it with
+        ``predict``, and answer ``{"predicted_label": [int, ...]}`` (a plain list: numpy arrays are
+        not JSON). A body that cannot be read (not JSON, no ``image``, wrong shape) is the client's
+        fault: answer ``JSONResponse({"error": message}, status_code=400)``, never a 500. (The
+        course's ``json.loads(await request.json())`` read only the string form, and answered any
+        other body with a 500.)
+        """
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+
+@serve.deployment
+class OnlineMNISTPreprocessor:
+    """Turns raw pixels into the classifier's input: a CPU-only step, scaled apart from the model."""
+
+    def run(self, batch: dict) -> dict:
+        """Normalize ``batch["image"]``, raw pixels 0..255 of shape ``(N, 28, 28)``.
+
+        Answer ``{"image": images}``, ``images`` float32 of shape ``(N, 1, 28, 28)`` in [-1, 1]:
+        ``(pixel / 255 - 0.5) / 0.5``, what the course's ``ToTensor()`` then
+        ``Normalize((0.5,), (0.5,))`` computes image by image.
+        """
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+
+app = FastAPI(title="MNIST digits")
+"""The HTTP routes of ``ImageServiceIngress``: ``@serve.ingress(app)`` hands them to Serve."""
+
+
+@serve.deployment
+@serve.ingress(app)
+class ImageServiceIngress:
+    """The application's entry point: FastAPI routes requests; handles call the other deployments.
+
+    ``@serve.ingress(app)`` makes this deployment serve the FastAPI ``app``: each ``@app.post``
+    method is a route under the application's ``route_prefix``. Its constructor receives
+    ``DeploymentHandle``s: ``ImageServiceIngress.bind(OnlineMNISTPreprocessor.bind(), classifier)``
+    passes bound deployments, and Serve replaces each with a handle to its replicas.
+    """
+
+    def __init__(self, preprocessor: DeploymentHandle, classifier: DeploymentHandle):
+        """Keep both handles."""
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    @app.post("/predict")
+    async def predict(self, request: Request) -> dict:
+        """``POST /predict`` with ``{"image": raw pixels (N, 28, 28)}``: the digits' labels.
+
+        Read the body with ``parse_images(..., RAW_SHAPE)``; a body it cannot read answers 400 with
+        the reason (``raise HTTPException(status_code=400, detail=...)``). Then
+        ``await self.preprocessor.run.remote(...)`` and pass its result to
+        ``await self.classifier.predict.remote(...)``; answer ``{"predicted_label": [int, ...]}``.
+        (The course's ingress had only a ``__call__``; a FastAPI route is what replaced it.)
+        """
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+
+def build_app(model_path: str, *, num_replicas: int = 1, num_gpus: float = 0) -> serve.Application:
+    """The composed application, bound and ready for ``serve.run``.
+
+    The classifier runs ``num_replicas`` replicas with ``num_gpus`` GPUs each
+    (``.options(num_replicas=..., ray_actor_options={"num_gpus": ...})``, fractions allowed: the
+    course packed replicas on one GPU with ``0.1``); the preprocessor and the ingress run one
+    replica each, without GPUs. Bind the classifier to ``model_path``, and pass both bound
+    deployments to ``ImageServiceIngress.bind(...)``.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def autoscaling_config() -> dict:
+    """A Serve autoscaling config for the classifier: ``.options(autoscaling_config=...)``.
+
+    Serve counts the ongoing requests (running or queued) of each replica, averages them over the
+    last ``look_back_period_s``, and when the average stays above ``target_ongoing_requests`` for
+    ``upscale_delay_s`` it adds replicas, never more than ``max_replicas``. Handles report that load
+    every 10 s, so ``look_back_period_s`` must stay above 10 (Serve warns otherwise).
+
+    Return a dict with ``min_replicas`` 1, ``max_replicas`` at least 2, a small
+    ``target_ongoing_requests``, and an ``upscale_delay_s`` of a second or two: the default, 30 s,
+    outlasts a short burst (the grader's lasts at most 30 s). ``downscale_delay_s`` (default 600 s)
+    is how long the extra replicas stay after the burst. The course used ``target_ongoing_requests``
+    10 and ``max_replicas`` 10, on a GPU cluster.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()

@@ -1,0 +1,524 @@
+"""Grader of lesson 4, Ray Data: reading, transforms, stateful inference, groupby, aggregates, shuffles.
+
+Each part is graded on its own. The grader computes its reference with plain libraries (PIL,
+torchvision's transform, the TorchScript model in this process); ``predict`` gets the grader's own
+read of the folder, and the aggregates, shuffles and writes get a dataset of the grader's own
+predictions, so a broken step never costs the points of the steps after it. One actor pool runs
+once, in a module fixture; the pure functions are called in this process. Assertions are not
+rewritten (PYTEST_DONT_REWRITE): a student reads the grader's message, not pytest's introspection.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import shutil
+import uuid
+from collections import Counter
+from dataclasses import dataclass, fields
+from pathlib import Path, PurePath
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graders.engine import check, probes
+
+POOL_SIZE = 2  # actors of the graded predict run (the embedded Ray has at least 4 CPUs)
+GPUS_PER_ACTOR = 0.25  # when grading on GPUs
+BATCH_SIZE = 100
+PREDICTION_BLOCKS = 5
+SHUFFLE_BLOCKS = 10
+SEED, OTHER_SEED = 7, 8
+CLASSIFIER_ACTORS = "MapBatches(MNISTClassifier)"
+SUMMARY_KEYS = ("count", "min", "max", "mean", "sum", "std")
+WRITTEN_COLUMNS = ["path", "ground_truth_label", "predicted_label"]
+
+
+# -- the grader's reference ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Digits:
+    """A PNG folder read with PIL and classified with the model in this process."""
+
+    paths: np.ndarray
+    """Each file's path, sorted."""
+    pixels: np.ndarray
+    """uint8 ``(N, 28, 28)``."""
+    labels: np.ndarray
+    """The digit each file's folder names."""
+    normalized: np.ndarray
+    """float32 ``(N, 1, 28, 28)``: torchvision's ``Normalize((0.5,), (0.5,))`` after ``ToTensor()``."""
+    logits: np.ndarray
+
+    @property
+    def keys(self) -> list[str]:
+        return [file_key(p) for p in self.paths]
+
+    def subset(self, rows: slice) -> Digits:
+        return Digits(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+    def batch(self, rows: slice) -> dict:
+        """A batch as ``map_batches`` hands it to the classifier: normalized images and their paths."""
+        return {"image": self.normalized[rows].copy(), "path": self.paths[rows].copy()}
+
+    def off_model(self, keys, predicted, tolerance: float) -> int:
+        """How many predicted labels are not the model's argmax (ties within ``tolerance`` accepted)."""
+        row = {k: i for i, k in enumerate(self.keys)}
+        logits = self.logits[[row[k] for k in keys]]
+        chosen = np.take_along_axis(logits, np.asarray(predicted, dtype=np.int64)[:, None] % 10, axis=1)[:, 0]
+        in_range = (np.asarray(predicted) >= 0) & (np.asarray(predicted) < 10)
+        return int(np.sum(~in_range | (chosen < logits.max(axis=1) - tolerance)))
+
+    def accuracy(self) -> float:
+        return float(np.mean(self.logits.argmax(axis=1) == self.labels))
+
+
+def file_key(path) -> str:
+    """``<digit>/<file>``: names a file whatever the root, scheme or separator of its path."""
+    return "/".join(PurePath(str(path)).parts[-2:])
+
+
+def read_digits(root: str, model_path: str) -> Digits:
+    """The folder's PNGs (local or remote, through pyarrow's filesystems) and the model's logits."""
+    import pyarrow.fs
+    import torch
+    from PIL import Image
+    from torchvision.transforms import Compose, Normalize, ToTensor
+
+    fs, base = pyarrow.fs.FileSystem.from_uri(root)
+    files = sorted(i.path for i in fs.get_file_info(pyarrow.fs.FileSelector(base, recursive=True))
+                   if i.path.endswith(".png"))
+    pixels = []
+    for name in files:
+        with fs.open_input_file(name) as handle:
+            pixels.append(np.array(Image.open(handle).convert("L")))
+    transform = Compose([ToTensor(), Normalize((0.5,), (0.5,))])
+    normalized = torch.stack([transform(p) for p in pixels])
+    model = torch.jit.load(model_path, map_location="cpu").eval()
+    with torch.no_grad():
+        logits = model(normalized).numpy()
+    paths = np.array([f"{root.rstrip('/')}/{file_key(f)}" for f in files], dtype=object)
+    return Digits(paths, np.stack(pixels), np.array([int(PurePath(f).parent.name) for f in files]),
+                  normalized.numpy(), logits)
+
+
+def assert_every_file_once(keys, digits: Digits, what: str) -> None:
+    """Each file of the folder exactly once among ``keys``."""
+    counts, expected = Counter(keys), set(digits.keys)
+    missing, extra = len(expected - set(counts)), len(set(counts) - expected)
+    repeated = sum(1 for k, n in counts.items() if n > 1)
+    assert not (missing or extra or repeated), (
+        f"{what}: expected each of the folder's {len(expected)} files once; got {len(keys)} rows, "
+        f"{missing} files missing, {repeated} repeated, {extra} paths that are not in the folder")
+
+
+def kept_neighbours(order: list[str], reference: list[str]) -> float:
+    """Share of consecutive pairs of ``order`` that are consecutive, in that direction, in ``reference``."""
+    position = {k: i for i, k in enumerate(reference)}
+    steps = [position[b] - position[a] for a, b in zip(order, order[1:])]
+    return float(np.mean(np.equal(steps, 1))) if steps else 1.0
+
+
+def as_array(column) -> np.ndarray:
+    """A batch column as one NumPy array (a list of arrays or tensors is stacked)."""
+    if isinstance(column, (list, tuple)):
+        return np.stack([np.asarray(x) for x in column])
+    return np.asarray(column)
+
+
+# -- Ray Data settings and probes ----------------------------------------------------------------
+@pytest.fixture(scope="module", autouse=True)
+def data_context():
+    """Ray Data settings for this lesson's datasets, restored afterwards.
+
+    Ordered outputs make every order the grader compares deterministic. The sort-based shuffle runs
+    groupby and aggregates on the workers already started: Ray's default (``SHUFFLE_V2``) starts
+    a separate pool of shuffle workers, each importing the student's module (torch), which costs
+    more than the grouping itself. Each dataset keeps a copy of the settings current when it was
+    created.
+    """
+    from ray.data import DataContext
+    from ray.data.context import ShuffleStrategy
+
+    ctx = DataContext.get_current()
+    saved = ctx.execution_options.preserve_order, ctx.shuffle_strategy
+    ctx.execution_options.preserve_order, ctx.shuffle_strategy = True, ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
+    yield ctx
+    ctx.execution_options.preserve_order, ctx.shuffle_strategy = saved
+
+
+@contextlib.contextmanager
+def rows_to_driver():
+    """Count the rows that Ray Data streams to this process while the block runs.
+
+    Every way of bringing a dataset's rows here (``to_pandas``, ``take_all``, ``iter_rows``,
+    ``iter_batches``, ``to_pandas_refs``, an aggregate's single result row) reads the bundles that
+    ``Dataset._execute_to_iterator`` yields; ``materialize`` keeps its blocks in the object store.
+    """
+    from ray.data import Dataset
+
+    original, tally = Dataset._execute_to_iterator, {"rows": 0}
+
+    def counting(self, *args, **kwargs):
+        bundles, stats, executor = original(self, *args, **kwargs)
+
+        def counted():
+            for bundle in bundles:
+                tally["rows"] += bundle.num_rows() or 0
+                yield bundle
+
+        return counted(), stats, executor
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Dataset, "_execute_to_iterator", counting)
+        yield tally
+
+
+def run_predict(student, root: str, model_path: str, *, concurrency: int, use_gpu: bool) -> tuple[pd.DataFrame, int]:
+    """The student's ``predict`` on the grader's read of ``root``: (its rows, classifier actors started)."""
+    import ray.data
+
+    before = probes.actor_ids(CLASSIFIER_ACTORS)
+    images = ray.data.read_images(root, include_paths=True, mode="L")
+    predicted = student.predict(images, model_path, concurrency=concurrency, batch_size=BATCH_SIZE,
+                                num_gpus=GPUS_PER_ACTOR if use_gpu else 0)
+    rows = pd.DataFrame(predicted.take_all())
+    return rows, len(probes.actor_ids(CLASSIFIER_ACTORS) - before)
+
+
+def assert_predictions(rows: pd.DataFrame, digits: Digits, tolerance: float, what: str) -> None:
+    """One row per file, each ``predicted_label`` the model's own argmax."""
+    assert "path" in rows and "predicted_label" in rows, (
+        f"{what}: expected columns path and predicted_label; got {sorted(rows.columns)}")
+    keys = [file_key(p) for p in rows["path"]]
+    assert_every_file_once(keys, digits, what)
+    predicted = np.asarray(rows["predicted_label"])
+    assert np.issubdtype(predicted.dtype, np.integer), f"{what}: predicted_label should hold ints; got {predicted.dtype}"
+    wrong = digits.off_model(keys, predicted, tolerance)
+    labels = np.array([int(k.split("/")[0]) for k in keys])
+    assert wrong == 0, (
+        f"{what}: {wrong} of {len(keys)} predicted labels differ from the model's argmax on images "
+        f"normalized to [-1, 1]; accuracy {np.mean(predicted == labels):.3f}, expected {digits.accuracy():.3f}")
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model_path(data) -> str:
+    """The TorchScript classifier file."""
+    return data.path("mnist_model")
+
+
+@pytest.fixture(scope="module")
+def png_root(data) -> str:
+    """The public digit folder."""
+    return data.path("mnist_png")
+
+
+@pytest.fixture(scope="module")
+def digits(png_root, model_path) -> Digits:
+    """The grader's reference on the public folder."""
+    return read_digits(png_root, model_path)
+
+
+@pytest.fixture(scope="module")
+def predictions(digits) -> pd.DataFrame:
+    """The grader's own predictions, in a fixed shuffled order: path, image, both labels."""
+    order = np.random.default_rng(0).permutation(len(digits.paths))
+    return pd.DataFrame({"path": digits.paths[order], "image": list(digits.normalized[order]),
+                         "ground_truth_label": digits.labels[order],
+                         "predicted_label": digits.logits.argmax(axis=1)[order]})
+
+
+@pytest.fixture(scope="module")
+def ds_preds(predictions, ray_cluster):
+    """``predictions`` as a Ray dataset of several blocks, as ``predict`` then ``add_label`` give it."""
+    import ray.data
+
+    return ray.data.from_items(predictions.to_dict("records"), override_num_blocks=PREDICTION_BLOCKS)
+
+
+# -- read_mnist_images ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def read_rows(student, png_root, ray_cluster) -> list[dict]:
+    """Every row of ``read_mnist_images`` on the public folder."""
+    return student.read_mnist_images(png_root).take_all()
+
+
+@check(points=1, hint="ray.data.read_images(..., include_paths=True) adds the path column.")
+def test_read_every_file_once(read_rows, digits):
+    columns = set(read_rows[0]) if read_rows else set()
+    assert {"image", "path"} <= columns, f"expected columns image and path; got {sorted(columns)}"
+    keys = [file_key(r["path"]) for r in read_rows]
+    assert_every_file_once(keys, digits, "read_mnist_images")
+    pixels = dict(zip(digits.keys, digits.pixels))
+    differ = sum(not np.array_equal(np.asarray(r["image"]).squeeze(), pixels[k]) for k, r in zip(keys, read_rows))
+    assert differ == 0, f"{differ} of {len(keys)} images differ from the pixels of their file (expected 28x28 grayscale)"
+
+
+@check(points=1, hint="read_images takes shuffle='files' to read the files in a random order.")
+def test_read_shuffle_files(student, png_root, digits, ray_cluster, thresholds):
+    keys = [file_key(r["path"]) for r in student.read_mnist_images(png_root, shuffle_files=True)
+            .select_columns(["path"]).take_all()]
+    assert_every_file_once(keys, digits, "read_mnist_images(shuffle_files=True)")
+    kept, limit = kept_neighbours(keys, digits.keys), thresholds["kept_neighbours_shuffled"]
+    assert kept <= limit, (f"with shuffle_files=True, {kept:.0%} of consecutive rows are consecutive files of the "
+                           f"folder; expected at most {limit:.0%} (files in a random order)")
+
+
+# -- normalize, add_label ------------------------------------------------------------------------
+@check(points=2, hint="ToTensor scales pixels to [0, 1]; Normalize((0.5,), (0.5,)) then maps them to [-1, 1].")
+def test_normalize_values(student, digits, thresholds):
+    batch = student.normalize({"image": digits.pixels.copy(), "path": digits.paths.copy()})
+    images = as_array(batch["image"])
+    assert images.dtype == np.float32, f"image dtype: expected float32, got {images.dtype}"
+    assert images.shape == digits.normalized.shape, f"image shape: expected {digits.normalized.shape}, got {images.shape}"
+    gap, limit = float(np.max(np.abs(images - digits.normalized))), thresholds["pixel_tolerance"]
+    assert gap <= limit, (f"values differ from the course's normalization by up to {gap:.4g} (tolerance {limit:g}); "
+                          f"got values in [{images.min():.3g}, {images.max():.3g}], expected [-1, 1]")
+    assert list(batch["path"]) == list(digits.paths), "the batch's path column was changed or dropped"
+
+
+@check(points=1, hint="The digit is the name of the file's parent folder, not of the file.")
+def test_add_label_from_folder(student, digits):
+    batch = student.add_label({"image": digits.pixels.copy(), "path": digits.paths.copy()})
+    labels = np.asarray(batch["ground_truth_label"])
+    assert np.issubdtype(labels.dtype, np.integer), f"ground_truth_label: expected ints, got {labels.dtype}"
+    wrong = int(np.sum(labels != digits.labels))
+    assert wrong == 0, f"{wrong} of {len(labels)} labels differ from the digit named by the file's folder"
+    assert list(batch["path"]) == list(digits.paths), "the batch's path column was changed or dropped"
+
+
+# -- MNISTClassifier -----------------------------------------------------------------------------
+@check(points=1, hint="Run the model under torch.no_grad() and take the argmax of the logits per image.")
+def test_classifier_predicts(student, digits, model_path, thresholds):
+    rows = slice(0, len(digits.paths), 5)
+    batch = student.MNISTClassifier(model_path)(digits.batch(rows))
+    assert "path" in batch, f"the classifier must keep the batch's other columns; got {sorted(batch)}"
+    frame = pd.DataFrame({"path": list(batch["path"]), "predicted_label": list(batch["predicted_label"])})
+    assert_predictions(frame, digits.subset(rows), thresholds["logit_tie_tolerance"], "MNISTClassifier")
+
+
+@check(points=2, hint="Load the model in __init__: an actor builds the class once and calls it on many batches.")
+def test_classifier_loads_model_once(student, digits, model_path, tmp_path):
+    copy = Path(shutil.copy(model_path, tmp_path / "model.pt"))
+    classifier = student.MNISTClassifier(str(copy))
+    copy.unlink()
+    failure = None
+    for rows in (slice(0, 50), slice(50, 100)):
+        try:
+            batch = classifier(digits.batch(rows))
+        except NotImplementedError:
+            raise
+        except Exception as exc:  # reported below, outside the handler, as the grader's own message
+            failure = f"{type(exc).__name__}: {str(exc)[:200]}"
+            break
+        assert len(np.asarray(batch["predicted_label"])) == rows.stop - rows.start, "one predicted_label per image expected"
+    assert failure is None, (f"MNISTClassifier was built from a model file that was then deleted; calling it on a batch "
+                             f"failed with {failure}. Expected it to use the model it had loaded.")
+
+
+# -- predict ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def predicted(student, png_root, model_path, use_gpu, ray_cluster) -> tuple[pd.DataFrame, int]:
+    """One run of the student's ``predict`` on a pool of ``POOL_SIZE`` actors: (rows, actors started)."""
+    return run_predict(student, png_root, model_path, concurrency=POOL_SIZE, use_gpu=use_gpu)
+
+
+@check(points=2, hint="predict: map_batches(normalize, ...), then map_batches(MNISTClassifier, fn_constructor_kwargs=...).")
+def test_predict_matches_model(predicted, digits, thresholds):
+    rows, _ = predicted
+    assert_predictions(rows, digits, thresholds["logit_tie_tolerance"], "predict")
+
+
+@check(points=1, hint="map_batches adds columns to the batch it gets; return the whole batch.")
+def test_predict_keeps_columns(predicted, digits):
+    rows, _ = predicted
+    assert {"path", "image"} <= set(rows.columns), f"expected the input's path and image columns kept; got {sorted(rows.columns)}"
+    shape = np.asarray(rows["image"].iloc[0]).shape
+    assert shape == digits.normalized.shape[1:], f"image: expected normalized {digits.normalized.shape[1:]} arrays, got {shape}"
+
+
+@check(points=1, hint="compute=ray.data.ActorPoolStrategy(size=concurrency) replaces the notebook's concurrency=.")
+def test_predict_actor_pool_size(predicted):
+    _, actors = predicted
+    assert actors == POOL_SIZE, f"predict(..., concurrency={POOL_SIZE}) started {actors} classifier actors; expected {POOL_SIZE}"
+
+
+### BEGIN HIDDEN TESTS
+@check(points=2, hidden=True, hint="read_mnist_images and predict must work on any folder of digits.")
+def test_read_and_predict_other_folder(student, data, model_path, use_gpu, ray_cluster, thresholds):
+    root = data.path("mnist_png", seed=1)
+    images = student.read_mnist_images(root)
+    rows = pd.DataFrame(student.predict(images, model_path, concurrency=1, batch_size=BATCH_SIZE,
+                                        num_gpus=GPUS_PER_ACTOR if use_gpu else 0).take_all())
+    assert_predictions(rows, read_digits(root, model_path), thresholds["logit_tie_tolerance"], "another folder")
+### END HIDDEN TESTS
+
+
+# -- compute_accuracy, accuracy_by_label ---------------------------------------------------------
+@check(points=1, hint="One row: the mean of predicted == ground truth, and the group's label.")
+def test_compute_accuracy_one_row(student, thresholds):
+    group = {"predicted_label": np.array([7, 7, 1, 7, 7]), "ground_truth_label": np.array([7, 7, 7, 7, 7])}
+    row = student.compute_accuracy(group)
+    accuracy, label = np.asarray(row["accuracy"]), np.asarray(row["ground_truth_label"])
+    assert accuracy.shape == label.shape == (1,), (
+        f"expected one row: accuracy and ground_truth_label of length 1; got shapes {accuracy.shape}, {label.shape}")
+    assert abs(float(accuracy[0]) - 0.8) <= thresholds["accuracy_tolerance"] and int(label[0]) == 7, (
+        f"4 of 5 right for digit 7: expected accuracy 0.8 and label 7; got {float(accuracy[0]):.4g} and {label[0]}")
+
+
+@check(points=2, hint="Group by the true label: groupby('ground_truth_label').map_groups(compute_accuracy).")
+def test_accuracy_by_label_matches(student, ds_preds, predictions, thresholds):
+    got = student.accuracy_by_label(ds_preds)
+    assert isinstance(got, pd.DataFrame), f"expected a pandas DataFrame, got {type(got).__name__}"
+    assert {"accuracy", "ground_truth_label"} <= set(got.columns), f"expected accuracy and ground_truth_label; got {list(got.columns)}"
+    expected = (predictions["predicted_label"] == predictions["ground_truth_label"]).groupby(predictions["ground_truth_label"]).mean()
+    labels = sorted(int(x) for x in got["ground_truth_label"])
+    assert labels == list(expected.index), f"expected one row per digit {list(expected.index)}; got labels {labels}"
+    by_label = got.set_index(got["ground_truth_label"].astype(int))["accuracy"].astype(float)
+    gaps = (by_label - expected).abs()
+    worst = int(gaps.idxmax())
+    assert gaps.max() <= thresholds["accuracy_tolerance"], (
+        f"digit {worst}: accuracy {by_label[worst]:.4f}, expected {expected[worst]:.4f} (pandas recomputation)")
+
+
+# -- overall_accuracy, label_summary -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def aggregates(student, ds_preds):
+    """``run(name)``: the student's ``name(ds_preds)`` and the rows that reached this process meanwhile."""
+    @functools.cache
+    def run(name: str) -> tuple:
+        with rows_to_driver() as tally:
+            value = getattr(student, name)(ds_preds)
+        return value, tally["rows"]
+
+    return run
+
+
+def assert_overall(got, predictions: pd.DataFrame, tolerance: float) -> None:
+    expected = float(np.mean(predictions["predicted_label"] == predictions["ground_truth_label"]))
+    assert abs(float(got) - expected) <= tolerance, (
+        f"overall accuracy {float(got):.6f}, expected {expected:.6f} (tolerance {tolerance:g})")
+
+
+def assert_summary(got, predictions: pd.DataFrame, tolerance: float) -> None:
+    column = predictions["predicted_label"]
+    expected = {"count": len(column), "min": column.min(), "max": column.max(), "mean": column.mean(),
+                "sum": column.sum(), "std": column.std(ddof=1)}
+    assert isinstance(got, dict) and set(expected) <= set(got), (
+        f"expected a dict with keys {list(expected)}; got {sorted(got) if isinstance(got, dict) else type(got).__name__}")
+    for key, value in expected.items():
+        assert abs(float(got[key]) - float(value)) <= tolerance * max(1.0, abs(float(value))), (
+            f"{key} of predicted_label: got {float(got[key]):.6g}, expected {float(value):.6g}")
+
+
+AGGREGATES = {"overall_accuracy": assert_overall, "label_summary": assert_summary}
+
+
+def checked_aggregate(aggregates, name: str, predictions: pd.DataFrame, thresholds: dict) -> int:
+    """Check ``name``'s value against pandas; the rows that reached the driver while it ran."""
+    value, rows = aggregates(name)
+    AGGREGATES[name](value, predictions, thresholds["accuracy_tolerance"])
+    return rows
+
+
+@check(points=1, hint="Mark each row correct (1) or not (0) with map_batches, then take Ray Data's mean of that column.")
+def test_overall_accuracy_matches(aggregates, predictions, thresholds):
+    checked_aggregate(aggregates, "overall_accuracy", predictions, thresholds)
+
+
+@check(points=1, hint="ds.aggregate(Count(), Min(col), ...) from ray.data.aggregate, or ds.min(col), ds.std(col), ...")
+def test_label_summary_matches(aggregates, predictions, thresholds):
+    checked_aggregate(aggregates, "label_summary", predictions, thresholds)
+
+
+@check(points=2, hint="Dataset.mean, .aggregate and friends run on the cluster; to_pandas() brings every row to the driver.")
+def test_aggregates_on_cluster(aggregates, predictions, thresholds):
+    limit = int(thresholds["driver_rows_share"] * len(predictions))
+    for name in AGGREGATES:
+        rows = checked_aggregate(aggregates, name, predictions, thresholds)
+        assert rows <= limit, (f"while {name} ran, {rows} rows of the dataset's {len(predictions)} came to the "
+                               f"driver; at most {limit} expected: Ray Data's aggregates send back only their results")
+
+
+# -- shuffles ------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def path_rows(digits, ray_cluster):
+    """A dataset of the folder's file keys in sorted order, in ``SHUFFLE_BLOCKS`` blocks."""
+    import ray.data
+
+    return ray.data.from_items([{"path": k} for k in digits.keys], override_num_blocks=SHUFFLE_BLOCKS)
+
+
+def shuffled_orders(shuffle, ds) -> tuple[list[str], list[str], list[str]]:
+    """The orders ``shuffle`` gives with ``SEED``, with ``SEED`` again, and with ``OTHER_SEED``."""
+    return tuple([r["path"] for r in shuffle(ds, seed=seed).take_all()] for seed in (SEED, SEED, OTHER_SEED))
+
+
+@pytest.fixture(scope="module")
+def block_orders(student, path_rows):
+    return shuffled_orders(student.shuffle_blocks, path_rows)
+
+
+@pytest.fixture(scope="module")
+def row_orders(student, path_rows):
+    return shuffled_orders(student.shuffle_rows, path_rows)
+
+
+def assert_reordered(order: list[str], digits: Digits, what: str) -> float:
+    """Same rows as the input, in another order; the share of neighbours kept."""
+    assert_every_file_once(order, digits, what)
+    assert order != digits.keys, f"{what} returned the rows in their original order"
+    return kept_neighbours(order, digits.keys)
+
+
+def assert_seeded(orders, what: str) -> None:
+    first, again, other = orders
+    assert first == again, f"{what}(seed={SEED}) twice gave two different orders; expected the same order"
+    assert first != other, f"{what} gave the same order for seeds {SEED} and {OTHER_SEED}; the seed must be used"
+
+
+@check(points=1, hint="Dataset.randomize_block_order moves whole blocks and leaves the rows inside them alone.")
+def test_shuffle_blocks_reorders(block_orders, digits, thresholds):
+    kept, limit = assert_reordered(block_orders[0], digits, "shuffle_blocks"), thresholds["kept_neighbours_shuffled"]
+    assert kept > limit, (f"shuffle_blocks kept {kept:.0%} of neighbouring rows together; a block shuffle keeps more "
+                          f"than {limit:.0%} (rows stay inside their blocks)")
+
+
+@check(points=1, hint="randomize_block_order takes a seed.")
+def test_shuffle_blocks_seeded(block_orders):
+    assert_seeded(block_orders, "shuffle_blocks")
+
+
+@check(points=1, hint="Dataset.random_shuffle moves every row, across blocks.")
+def test_shuffle_rows_reorders(row_orders, digits, thresholds):
+    kept, limit = assert_reordered(row_orders[0], digits, "shuffle_rows"), thresholds["kept_neighbours_shuffled"]
+    assert kept <= limit, (f"shuffle_rows kept {kept:.0%} of neighbouring rows together; a global shuffle keeps at "
+                           f"most {limit:.0%}")
+
+
+@check(points=1, hint="random_shuffle takes a seed.")
+def test_shuffle_rows_seeded(row_orders):
+    assert_seeded(row_orders, "shuffle_rows")
+
+
+# -- write_predictions ---------------------------------------------------------------------------
+@check(points=1, hint="select_columns([...]) before write_parquet: the images stay out of the table.")
+def test_write_predictions_parquet(student, ds_preds, predictions, storage_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out = Path(storage_path) / f"lesson4-predictions-{uuid.uuid4().hex[:8]}"
+    student.write_predictions(ds_preds, str(out))
+    table = pq.read_table(out)
+    assert set(WRITTEN_COLUMNS) <= set(table.column_names), f"expected columns {WRITTEN_COLUMNS}; got {table.column_names}"
+    arrays = [f.name for f in table.schema if f.name == "image" or pa.types.is_nested(f.type)
+              or isinstance(f.type, pa.ExtensionType) or pa.types.is_binary(f.type)]
+    assert not arrays, f"expected no image arrays in the table; got columns {arrays}"
+    written = table.select(WRITTEN_COLUMNS).to_pandas()
+    written["path"] = written["path"].map(file_key)
+    expected = predictions[WRITTEN_COLUMNS].assign(path=predictions["path"].map(file_key))
+    merged = expected.merge(written, on="path", how="left", suffixes=("", "_written"))
+    assert len(written) == len(expected) and written["path"].is_unique, (
+        f"expected one row per prediction ({len(expected)}); got {len(written)} rows")
+    wrong = int(sum((merged[c] != merged[f"{c}_written"]).sum() for c in WRITTEN_COLUMNS[1:]))
+    assert wrong == 0, f"{wrong} labels in the parquet table differ from the predictions written"

@@ -1,0 +1,15 @@
+"""``1 - p``: the probability of the other class (no big tip) reported as the prediction.
+
+``binary:logistic`` already predicts P(label is True); flipping it turns a good model into a bad one.
+"""
+BREAKS = ["offline_predictor"]
+
+
+class OfflinePredictor:
+    def __init__(self, checkpoint):
+        self.model = RayTrainReportCallback.get_model(checkpoint)
+
+    def __call__(self, batch):
+        out = batch[FEATURE_COLUMNS].copy()
+        out["prediction"] = 1 - self.model.predict(xgboost.DMatrix(out))
+        return out

@@ -1,0 +1,24 @@
+"""Saves the state_dict of the DDP wrapper that `prepare_model` returns instead of the model inside
+it: every key starts with `module.`, and `build_model().load_state_dict` refuses the checkpoint.
+The course's single-GPU loop had no wrapper, so `model.state_dict()` looks right."""
+
+BREAKS = ["checkpoint_holds_unwrapped_model", "trained_model_accuracy"]
+
+
+def train_loop_per_worker(config: dict) -> None:
+    model = ray.train.torch.prepare_model(build_model())
+    loader = ray.train.torch.prepare_data_loader(build_data_loader(config["batch_size"], root=config["data_root"]))
+    optimizer = Adam(model.parameters(), lr=config["lr"])
+    for epoch in range(config["num_epochs"]):
+        loader.sampler.set_epoch(epoch)
+        losses = []
+        for images, labels in loader:
+            loss = CrossEntropyLoss()(model(images), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        with tempfile.TemporaryDirectory() as folder:
+            torch.save(model.state_dict(), os.path.join(folder, MODEL_FILE))  # the DDP wrapper's keys
+            checkpoint = Checkpoint.from_directory(folder) if ray.train.get_context().get_world_rank() == 0 else None
+            ray.train.report({"loss": sum(losses) / len(losses), "epoch": epoch}, checkpoint=checkpoint)

@@ -1,0 +1,12 @@
+"""Forgets `prepare_model` (the course's single-GPU model code carried over as it was): no
+DistributedDataParallel, so gradients are never averaged and each worker's replica drifts apart,
+trained on its own shard only. Written as the reference with `prepare_model` doing nothing."""
+
+BREAKS = ["replicas_in_sync"]
+
+_reference_loop = train_loop_per_worker
+
+
+def train_loop_per_worker(config: dict) -> None:
+    ray.train.torch.prepare_model = lambda model, *args, **kwargs: model  # never wrapped in DDP
+    _reference_loop(config)
