@@ -91,13 +91,16 @@ def test_release_holds_stubs_and_public_checks_only(bundle):
         assert "BEGIN HIDDEN TESTS" not in text and not re.search(r"hidden=True", text)
 
 
-def test_release_refuses_a_bundle_that_leaks(tmp_path):
-    solution = next((kit.KIT / "solutions").glob("lesson*.py"))
-    snippet = release.solution_snippets()[0]
-    leaky = tmp_path / "leaky"
-    shutil.copytree(kit.KIT / "exercises", leaky / "exercises")
-    (leaky / "exercises" / solution.name).write_text(f"# {snippet}\n")
-    assert release.leaks(leaky), "a solution line in the bundle went unnoticed"
+def test_release_refuses_a_bundle_that_leaks(bundle, tmp_path):
+    solution = kit.KIT / "solutions" / "lesson1_taxi.py"
+    lines, bodies = release.answers(solution)
+    leaky = shutil.copytree(bundle, tmp_path / "leaky")
+    stub = leaky / "exercises" / solution.name
+    stub.write_text(stub.read_text() + f"# {sorted(lines)[0]}\n")
+    (leaky / "graders" / "notes.py").write_text(solution.read_text())
+    found = release.leaks(leaky)
+    assert any(f.startswith("exercises/lesson1_taxi.py: answer line") for f in found), found
+    assert any(f.startswith("graders/notes.py: an answer") for f in found), found
 
 
 def test_release_self_checks_on_its_own(bundle, tmp_path):

@@ -35,28 +35,49 @@ The data sets are built on first use by the code in `fixtures/` (no download; se
 """
 
 
-def _long_lines(text: str) -> set[str]:
-    return {l.strip() for l in text.splitlines() if len(l.strip()) > 25}
+def _long_lines(text: str) -> list[str]:
+    return [l.strip() for l in text.splitlines() if len(l.strip()) > 25]
+
+
+def answers(solution: Path) -> tuple[set[str], list[str]]:
+    """A solution's answer lines that its exercise text does not quote, and its multi-line answer bodies."""
+    text = solution.read_text()
+    given = SOLUTION_REGION.sub("", text)  # the exercise text may quote an API call on purpose
+    regions = SOLUTION_REGION.findall(text)
+    lines = {l for region in regions for l in _long_lines(region) if l not in given}
+    bodies = ["\n".join(_long_lines(r)) for r in regions if len(_long_lines(r)) >= 2]
+    return lines, bodies
 
 
 def solution_snippets(kit_root: Path = course.KIT_ROOT) -> list[str]:
-    """Non-trivial lines found only inside solution regions: none may appear in the bundle."""
-    lines = set()
-    for solution in sorted((kit_root / "solutions").glob("lesson*.py")):
-        text = solution.read_text()
-        given = SOLUTION_REGION.sub("", text)  # the exercise text may quote an API call on purpose
-        lines |= {l for region in SOLUTION_REGION.findall(text) for l in _long_lines(region) if l not in given}
-    return sorted(lines)
+    """Every answer line of every solution (what a stub must not contain)."""
+    return sorted(set().union(*(answers(p)[0] for p in (kit_root / "solutions").glob("lesson*.py"))))
 
 
 def leaks(bundle: Path, kit_root: Path = course.KIT_ROOT) -> list[str]:
-    """What of the solutions or hidden checks a bundle gives away ("file: text"), ideally nothing."""
-    snippets, found = solution_snippets(kit_root), []
-    for path in sorted(p for p in bundle.rglob("*") if p.is_file() and p.suffix in {".py", ".md", ".toml", ".ipynb"}):
-        text = path.read_text(errors="replace")
-        rel = path.relative_to(bundle)
-        found += [f"{rel}: hidden check {m.group(0).strip()!r}" for m in HIDDEN.finditer(text)]
-        found += [f"{rel}: solution line {line!r}" for line in snippets if line in text]
+    """What of the solutions or hidden checks a bundle gives away ("file: text"), ideally nothing.
+
+    A stub holds none of its lesson's answer lines; no file holds a whole answer body (a grader may
+    share a line with an answer, such as loading a checkpoint, but not an answer), unless the course
+    gives that code in another lesson (lesson 3 gives lesson 2's model, as the course notebook does);
+    no file holds a hidden check.
+    """
+    files = sorted(p for p in bundle.rglob("*") if p.is_file() and p.suffix in {".py", ".md", ".toml", ".ipynb"})
+    flat = {p: "\n".join(_long_lines(p.read_text(errors="replace"))) for p in files}
+    solutions = sorted((kit_root / "solutions").glob("lesson*.py"))
+    given = {p: "\n".join(_long_lines(SOLUTION_REGION.sub("", p.read_text()))) for p in solutions}
+    found = []
+    for solution in solutions:
+        lines, bodies = answers(solution)
+        bodies = [b for b in bodies if not any(b in text for other, text in given.items() if other != solution)]
+        stub = bundle / "exercises" / solution.name
+        if stub.exists():
+            found += [f"exercises/{solution.name}: answer line {l!r}" for l in sorted(lines) if l in stub.read_text()]
+        found += [f"{p.relative_to(bundle)}: an answer of solutions/{solution.name}" for p in files
+                  for body in bodies if body in flat[p]]
+    for path in files:
+        found += [f"{path.relative_to(bundle)}: hidden check {m.group(0).strip()!r}"
+                  for m in HIDDEN.finditer(path.read_text(errors="replace"))]
     return found
 
 
