@@ -35,9 +35,9 @@ TARGETS = {"grade_s": 120, "overhead_ratio": 1.10, "lesson_budget_s": {
     "lesson1_taxi": 90, "lesson2_train": 60, "lesson3_tune": 60, "lesson4_data": 45, "lesson5_serve": 60}}
 
 
-def timed(cmd: list[str], **kw) -> tuple[float, subprocess.CompletedProcess]:
+def timed(cmd: list[str], cwd: Path = KIT, **kw) -> tuple[float, subprocess.CompletedProcess]:
     start = time.monotonic()
-    proc = subprocess.run(cmd, cwd=KIT, capture_output=True, text=True, **kw)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, **kw)
     return time.monotonic() - start, proc
 
 
@@ -46,7 +46,7 @@ def bench_grade(tmp: Path) -> dict:
     stream = tmp / "stream.jsonl"
     seconds, proc = timed([sys.executable, "-m", "graders", "grade", "solutions", "--json", str(tmp / "r.json"),
                            "--results-stream", str(stream)])
-    finished, _ = batch.read_stream(stream)
+    finished = batch.read_stream(stream).finished
     per_lesson = {}
     for r in finished.values():
         per_lesson[r.lesson] = round(per_lesson.get(r.lesson, 0) + r.seconds, 1)
@@ -75,17 +75,30 @@ def bench_batch(copies: int, single_s: float, tmp: Path) -> dict:
 
 
 def bench_nbgrader(tmp: Path) -> dict:
-    """``nbgrader autograde`` of every lesson's reference notebook, where the export exists."""
-    try:
-        from graders.engine import nbgrader_export  # noqa: F401
-    except ImportError:
-        return {"nbgrader": "no nbgrader export in this kit"}
-    script = KIT / "bench" / "nbgrader_autograde.sh"
-    if not script.exists():
-        return {"nbgrader": "bench/nbgrader_autograde.sh missing"}
-    seconds, proc = timed(["bash", str(script), str(tmp / "course")])
-    return {"nbgrader_autograde_s": round(seconds, 1), "nbgrader_exit": proc.returncode,
-            "nbgrader_tail": proc.stdout[-500:] if proc.returncode else ""}
+    """``nbgrader autograde`` of every lesson's reference notebook: export, release, submit, autograde."""
+    import nbformat
+
+    from graders.engine import notebook
+
+    course_dir = tmp / "course"
+    proc = subprocess.run([sys.executable, "-m", "graders", "nbgrader", str(course_dir)], cwd=KIT,
+                          capture_output=True, text=True)
+    if proc.returncode:
+        return {"nbgrader": f"export failed: {proc.stderr[-500:]}"}
+    lessons = sorted(p.name for p in (course_dir / "source").iterdir())
+    for lesson in lessons:
+        subprocess.run(["nbgrader", "generate_assignment", lesson], cwd=course_dir, capture_output=True, check=True)
+        release = nbformat.read(course_dir / "release" / lesson / f"{lesson}.ipynb", as_version=4)
+        notebook.fill_answers(release, (KIT / "solutions" / f"{lesson}.py").read_text())
+        (course_dir / "submitted" / "reference" / lesson).mkdir(parents=True)
+        nbformat.write(release, course_dir / "submitted" / "reference" / lesson / f"{lesson}.ipynb")
+    seconds = 0.0
+    for lesson in lessons:
+        took, proc = timed(["nbgrader", "autograde", lesson], cwd=course_dir)
+        seconds += took
+        if proc.returncode:
+            return {"nbgrader": f"autograde {lesson} failed: {proc.stderr[-500:]}"}
+    return {"nbgrader_autograde_s": round(seconds, 1), "nbgrader_lessons": len(lessons)}
 
 
 def bench_watch(tmp: Path, lesson: str = "lesson4_data", check: str = "normalize") -> dict:

@@ -1,5 +1,6 @@
 """Checks of the data fixtures through their real consumers: torchvision, Ray Data, TorchScript, XGBoost."""
 import concurrent.futures
+import os
 import pathlib
 
 import numpy as np
@@ -20,13 +21,18 @@ pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::Deprec
 
 
 @pytest.fixture(scope="module")
-def ray_session():
-    """A small local Ray instance shared by the module's tests."""
+def ray_session(tmp_path_factory):
+    """An embedded Ray shared by the module's tests, started as the graders start theirs."""
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    from graders.engine.raysession import start_ray
+
+    saved = dict(os.environ)  # start_ray sets Ray's settings for this process and its workers
+    start_ray(submission=tmp_path_factory.mktemp("no-submission"), storage_path=tmp_path_factory.mktemp("storage"))
     yield ray
     ray.shutdown()
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def auc(labels, scores) -> float:

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.engine import catalog, course, results
@@ -37,22 +38,36 @@ class GradingFailed(RuntimeError):
 LIMIT_MSG = "not graded: the submission ran past its wall-clock limit of {limit:g} s before this check ended."
 
 
-def read_stream(path: Path) -> tuple[dict[str, results.CheckResult], str | None]:
-    """Finished checks by node id, and the check that started last without finishing."""
-    finished, running = {}, None
-    if path.exists():
-        for line in path.read_text().splitlines():
-            entry = json.loads(line)
-            if "ray_unavailable" in entry:  # not the student's doing, whatever the exit status says
-                raise GradingFailed(f"{path.parent.name}: {entry['ray_unavailable']}; see {path.parent}/grading.log. "
-                                    "Re-run the batch to retry.")
-            if "started" in entry:
-                running = entry["started"]
-            else:
-                nodeid = entry.pop("nodeid")
-                finished[nodeid] = results.CheckResult(**entry)
-                running = None if running == nodeid else running
-    return finished, running
+@dataclass
+class Stream:
+    """What a grading process streamed (``--results-stream``): read back after it ended or died."""
+
+    finished: dict[str, results.CheckResult] = field(default_factory=dict)
+    """Graded checks by name (``lesson::check``)."""
+    running: str | None = None
+    """The check that started last without finishing: where a dead process died."""
+    skipped: set[str] = field(default_factory=set)
+    """Checks that do not apply here (a GPU check without GPUs): neither scored nor counted."""
+
+
+def read_stream(path: Path) -> Stream:
+    """The results streamed to ``path`` so far."""
+    stream = Stream()
+    for line in (path.read_text().splitlines() if path.exists() else []):
+        entry = json.loads(line)
+        if "ray_unavailable" in entry:  # not the student's doing, whatever the exit status says
+            raise GradingFailed(f"{path.parent.name}: {entry['ray_unavailable']}; see {path.parent}/grading.log. "
+                                "Re-run the batch to retry.")
+        if "started" in entry:
+            stream.running = entry["started"]
+            continue
+        name = entry.pop("check")
+        if entry.get("skipped"):
+            stream.skipped.add(name)
+        else:
+            stream.finished[name] = results.CheckResult(**entry)
+        stream.running = None if stream.running == name else stream.running
+    return stream
 
 
 def kill_group(proc: subprocess.Popen) -> None:
@@ -74,17 +89,18 @@ def grade_one(submission: Path, workdir: Path, *, limit: float, lessons: list[co
     workdir.mkdir(parents=True, exist_ok=True)
     stream, log = workdir / "stream.jsonl", workdir / "grading.log"
     stream.unlink(missing_ok=True)
-    deadline, verdicts, died = time.monotonic() + limit, {}, set()
+    deadline, verdicts, died, skipped = time.monotonic() + limit, {}, set(), set()
     for _ in range(MAX_RESTARTS):
         args = ["--lessons", ",".join(l.name for l in lessons), "--use-gpu", use_gpu,
-                *[a for nodeid in [*verdicts, *died] for a in ("--deselect", nodeid)]]
+                *[a for name in [*verdicts, *died, *skipped] for a in ("--skip-check", name)]]
         timed_out = (run or run_local)(submission, args, stream, log, max(1.0, deadline - time.monotonic()))
-        finished, running = read_stream(stream)
-        verdicts.update(finished)
-        if timed_out or running is None:  # a process that ends normally finishes every check it starts
+        streamed = read_stream(stream)
+        verdicts.update(streamed.finished)
+        skipped |= streamed.skipped
+        if timed_out or streamed.running is None:  # a process that ends normally finishes every check it starts
             break
-        died.add(running)
-    return _complete(submission.name, verdicts, {check_of(n) for n in died}, lessons, limit)
+        died.add(streamed.running)
+    return _complete(submission.name, verdicts, died, skipped, lessons, limit)
 
 
 def run_local(submission: Path, args: list[str], stream: Path, log: Path, timeout: float) -> bool:
@@ -103,23 +119,18 @@ def run_local(submission: Path, args: list[str], stream: Path, log: Path, timeou
         return True
 
 
-def check_of(nodeid: str) -> tuple[str, str]:
-    """(lesson, check) of a node id such as ``graders/lesson1_taxi.py::test_split``."""
-    path, _, func = nodeid.partition("::")
-    return Path(path).stem, func.removeprefix("test_")
-
-
-def _complete(student: str, verdicts: dict[str, results.CheckResult], died: set[tuple[str, str]],
+def _complete(student: str, verdicts: dict[str, results.CheckResult], died: set[str], skipped: set[str],
               lessons: list[course.Lesson], limit: float) -> results.Report:
-    """Every check of the lessons, in course order: those never graded score zero with the reason."""
-    graded = {(r.lesson, r.name): r for r in verdicts.values()}
+    """Every check of the lessons that applies, in course order: those never graded score zero with the reason."""
     checks = []
     for lesson in lessons:
         for info in catalog.checks(lesson.name):
-            key = (info.lesson, info.name)
-            checks.append(graded.get(key) or results.CheckResult(
+            name = info.qualified_name
+            if name in skipped:
+                continue
+            checks.append(verdicts.get(name) or results.CheckResult(
                 info.lesson, info.name, info.points, status=results.ERROR, hint=info.hint, hidden=info.hidden,
-                message=DIED_MSG if key in died else LIMIT_MSG.format(limit=limit)))
+                message=DIED_MSG if name in died else LIMIT_MSG.format(limit=limit)))
     return results.Report(student, checks)
 
 

@@ -55,3 +55,19 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+        _forget_address(port)
+
+
+def _forget_address(port: int) -> None:
+    """Remove the address file `ray start` wrote, if it still names this head (as `ray stop` would).
+
+    Left behind, it makes a later ``ray.init()`` on this machine try to join the stopped head.
+    """
+    from ray._common.utils import get_ray_address_file
+
+    path = get_ray_address_file(None)
+    with contextlib.suppress(OSError):
+        with open(path) as f:
+            named = f.read().strip()
+        if named.rpartition(":")[2] == str(port):
+            os.remove(path)

@@ -35,8 +35,9 @@ def job_runner(address: str):
     env_vars = {k: os.environ[k] for k in ("GRADERS_PACKAGE",) if k in os.environ}
 
     def run(submission: Path, args: list[str], stream: Path, log: Path, timeout: float) -> bool:
-        entry = (f"python -m graders grade . --results-stream stream.jsonl {shlex.join(args)}; "
-                 f"echo {STREAM_MARKER}; cat stream.jsonl")
+        # The stream goes to a file of its own: jobs of the same submission share one working_dir copy.
+        entry = (f'stream=$(mktemp); python -m graders grade . --results-stream "$stream" {shlex.join(args)}; '
+                 f'echo {STREAM_MARKER}; cat "$stream"; rm -f "$stream"')
         job = client.submit_job(entrypoint=entry, runtime_env={
             "working_dir": str(submission.resolve()), "py_modules": modules, "env_vars": env_vars,
             "excludes": ["__pycache__", ".graders"]})

@@ -37,6 +37,7 @@ DATA_DESC = "NAME=PATH: read data set NAME (taxi, mnist, mnist_png, mnist_model)
 JSON_DESC = "write Gradescope's results.json to this file"
 REPORT_DESC = "write a markdown report to this file"
 STREAM_DESC = "append each check's result to this JSON-lines file as soon as it is known (batch grading)"
+SKIP_CHECK_DESC = "LESSON::CHECK: leave this check out of the run (batch grading resumes after a crash with it)"
 
 NOT_STARTED_MSG = "not started: {what} still raises NotImplementedError."
 TIMEOUT_MSG = ("took longer than this check's budget of {budget:g} s and was stopped "
@@ -89,6 +90,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--json", dest="json_path", metavar="FILE", help=JSON_DESC)
     group.addoption("--report", dest="report_path", metavar="FILE", help=REPORT_DESC)
     group.addoption("--results-stream", metavar="FILE", help=STREAM_DESC)
+    group.addoption("--skip-check", metavar="LESSON::CHECK", action="append", default=[], help=SKIP_CHECK_DESC)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -140,14 +142,26 @@ def _lesson_of(item: pytest.Item) -> course.Lesson | None:
     return course.lessons().get(name) if package == course.PACKAGE else None
 
 
+def _check_name(item: pytest.Item) -> str | None:
+    """``lesson::check`` of a graded check, as reports name it (None for any other test)."""
+    lesson = _lesson_of(item)
+    if lesson is None or item.get_closest_marker("check") is None:
+        return None
+    return f"{lesson.name}::{item.name.removeprefix('test_')}"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Give each check its lesson's time budget; leave hidden checks out of a self-check."""
     state = config.stash[STATE]
+    left_out = set(config.getoption("skip_check"))
     kept, hidden = [], []
     for item in items:
         lesson, mark = _lesson_of(item), item.get_closest_marker("check")
         if lesson is None or mark is None:
             kept.append(item)
+            continue
+        if _check_name(item) in left_out:
+            hidden.append(item)
             continue
         if mark.kwargs.get("hidden") and state.public_only:
             hidden.append(item)
@@ -376,7 +390,9 @@ def _stream(config: pytest.Config, entry: dict) -> None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem) -> None:
     """Note which check is running, so a process that dies in it can be told apart."""
-    _stream(item.config, {"started": item.nodeid})
+    name = _check_name(item)
+    if name is not None:
+        _stream(item.config, {"started": name})
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -385,9 +401,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
     rep = outcome.get_result()
     lesson, mark = _lesson_of(item), item.get_closest_marker("check")
-    if lesson is None or mark is None or (rep.skipped and rep.when != "teardown"):
-        return  # a skipped check is neither scored nor counted
+    if lesson is None or mark is None:
+        return
     state = item.config.stash[STATE]
+    if rep.skipped and rep.when != "teardown":  # a check that does not apply here: neither scored nor counted
+        state.checks.pop(item.nodeid, None)
+        _stream(item.config, {"check": _check_name(item), "skipped": True})
+        return
     if rep.when == "setup":
         state.checks[item.nodeid] = results.CheckResult(
             lesson.name, item.name.removeprefix("test_"), float(mark.kwargs["points"]), fraction=1.0,
@@ -401,7 +421,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         result.fraction = item.stash.get(FRACTION, 0.0)
         rep.longrepr = result.message + (f"\n{results.hint_pointer(result)}" if result.hint else "")
     if rep.when == "teardown":
-        _stream(item.config, {"nodeid": item.nodeid, **asdict(result)})
+        _stream(item.config, {"check": result.qualified_name, **asdict(result)})
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:

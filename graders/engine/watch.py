@@ -36,19 +36,18 @@ def check_once(folder: Path, lesson: course.Lesson, address: str | None) -> str:
                 proc.wait(timeout=RUN_LIMIT_S)
             except subprocess.TimeoutExpired:
                 batch.kill_group(proc)
-        finished, running = batch.read_stream(stream)
-    public = [c for c in catalog.checks(lesson.name) if not c.hidden]
-    verdict = {(r.lesson, r.name): r for r in finished.values()}
-    passed = sum(1 for c in public if (c.lesson, c.name) in verdict and verdict[c.lesson, c.name].status == results.PASSED)
+        streamed = batch.read_stream(stream)
+    public = [c for c in catalog.checks(lesson.name) if not c.hidden and c.qualified_name not in streamed.skipped]
+    verdicts = [streamed.finished[c.qualified_name] for c in public if c.qualified_name in streamed.finished]
+    passed = sum(1 for v in verdicts if v.status == results.PASSED)
     lines = [f"{lesson.name}: {passed}/{len(public)} public checks passed"]
-    first = next((verdict.get((c.lesson, c.name)) for c in public
-                  if (c.lesson, c.name) in verdict and verdict[c.lesson, c.name].status != results.PASSED), None)
+    first = next((v for v in verdicts if v.status != results.PASSED), None)
     if first is not None:
         lines += [f"first failing check: {first.name} ({first.status})", results.truncate(first.message, 1500)]
         if first.hint:
             lines.append(f"hint: {first.hint}")
-    elif running is not None:
-        lines.append(f"the run stopped inside {batch.check_of(running)[1]} (a crash, or over {RUN_LIMIT_S} s)")
+    elif streamed.running is not None:
+        lines.append(f"the run stopped inside {streamed.running} (a crash, or over {RUN_LIMIT_S} s)")
     elif passed == len(public):
         lines.append("every public check passes.")
     return "\n".join(lines)

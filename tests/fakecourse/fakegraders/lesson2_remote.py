@@ -6,4 +6,5 @@ from graders.engine import check
 def test_remote_double(student, ray_cluster):
     import ray
 
-    assert ray.get(ray.remote(student.double).remote(2)) == 4
+    assert student.double(1) == 2, "double(1) in the grading process"
+    assert ray.get(ray.remote(student.double).remote(2)) == 4, "double(2) in a Ray worker"
