@@ -6,7 +6,8 @@ training set within the lesson's time budget. Ray Train only returns what the ra
 reports, so the grader also watches the workers: it wraps the student's ``train_loop_per_worker``
 (the trainer's ``train_loop_per_worker`` attribute) in an observer that, inside each worker, records
 the digits each DistributedSampler pass hands out (with the sampler's epoch) and, at the end, a
-fingerprint of the weights each worker's optimizer trained. It changes nothing the loop does.
+fingerprint of the weights each worker's optimizer trained. It changes nothing the loop does but
+seed the worker's random generators first, so that a grade never depends on a lucky initialization.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ NUM_WORKERS = 2
 LOADER_BATCH = 128  # divides neither the 4,000 training nor the 1,000 test digits
 MODEL_FILE = "model.pt"
 DDP_PREFIX = "module."
+SEED = 0  # of every worker's generators: the reference's test accuracy is then the same on every run
 
 
 # -- plain-library references --------------------------------------------------------------------
@@ -78,16 +80,23 @@ def expect_test_loader(student, root: str) -> None:
 
 # -- the observed training run -------------------------------------------------------------------
 def observed(loop, queue):
-    """``loop`` wrapped so that each worker puts on ``queue`` what it did: (rank, passes, weights).
+    """``loop`` wrapped so that each worker, seeded, puts on ``queue`` what it did: (rank, passes, weights).
 
     passes: ``(sampler epoch, data set size, indices)`` for each pass over a DistributedSampler;
     weights: the float64 sum of each parameter its optimizers trained, after the loop.
     Self-contained (imports inside), so Ray ships it by value to every worker.
     """
     def observed_loop(config):
+        import random
+
+        import numpy
         import ray.train
         import torch
         from torch.utils.data.distributed import DistributedSampler
+
+        random.seed(SEED)
+        numpy.random.seed(SEED)
+        torch.manual_seed(SEED)
 
         passes, optimizers = [], []
         sampler_iter, optimizer_init = DistributedSampler.__iter__, torch.optim.Optimizer.__init__

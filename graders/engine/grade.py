@@ -1,6 +1,7 @@
 """``python -m graders grade DIR``: grade one submission, every check, hidden ones included."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ def pytest_args(*, directory: Path, lessons: list[course.Lesson], json_path=None
                 ray_address=None, use_gpu="auto", data=(), all_checks=True, extra=()) -> list[str]:
     """The pytest command line that grades ``directory``: the graders' files, the plugin's options."""
     args = [str(course.GRADERS_DIR / l.filename) for l in lessons if (course.GRADERS_DIR / l.filename).exists()]
-    args += ["--submission", str(directory), "--use-gpu", use_gpu, "-p", "graders.engine.plugin",
+    args += ["--submission", str(directory), "--use-gpu", use_gpu, "-p", "graders.engine.plugin", "-p", "pytest_timeout",
              "--rootdir", str(course.KIT_ROOT), "-p", "no:cacheprovider", "-q", "-rN", "--disable-warnings"]
     if all_checks:
         args.append("--all-checks")
@@ -41,6 +42,8 @@ def main(*, directory: str, lessons: str | None = None, json_path: str | None = 
     except ValueError as exc:
         print(f"graders grade: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    # Only the engine's plugins: whatever else is installed (hypothesis, xdist, randomly...) stays out of grading.
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     code = pytest.main(pytest_args(directory=folder.resolve(), lessons=chosen, json_path=json_path,
                                    report_path=report_path, ray_address=ray_address, use_gpu=use_gpu,
                                    data=data, extra=extra))

@@ -26,7 +26,7 @@ import pytest
 
 from graders.engine import course, feedback, results
 from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, RayUnavailable, free_port, start_ray
-from graders.engine.submission import LessonUnavailable, load_lesson
+from graders.engine.submission import LessonNotStarted, LessonUnavailable, load_lesson, untouched
 
 SUBMISSION_DESC = "folder holding the student's lessonN_*.py modules (default: the folder being collected)"
 ALL_CHECKS_DESC = "run hidden checks too (instructor grading); a plain pytest run is a public self-check"
@@ -40,6 +40,8 @@ STREAM_DESC = "append each check's result to this JSON-lines file as soon as it 
 SKIP_CHECK_DESC = "LESSON::CHECK: leave this check out of the run (batch grading resumes after a crash with it)"
 
 NOT_STARTED_MSG = "not started: {what} still raises NotImplementedError."
+LESSON_NOT_STARTED_MSG = ("not started: every exercise of {lesson}.py still raises NotImplementedError "
+                          "(this check ran nothing).")
 TIMEOUT_MSG = ("took longer than this check's budget of {budget:g} s and was stopped "
                "(an endless loop, or waiting on something that never comes?).")
 STATE = pytest.StashKey["GradingState"]()
@@ -187,10 +189,13 @@ def submission(pytestconfig: pytest.Config) -> Path:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Import the student's module before any fixture: a lesson that cannot import starts no Ray."""
+    """Import the student's module before any fixture: a lesson that cannot import, or that is still
+    the untouched stub, starts no Ray and trains nothing."""
     lesson = _lesson_of(item)
     if lesson is not None:
-        load_lesson(item.config.stash[STATE].submission, lesson.name)
+        module = load_lesson(item.config.stash[STATE].submission, lesson.name)
+        if untouched(module, lesson.name):
+            raise LessonNotStarted(LESSON_NOT_STARTED_MSG.format(lesson=lesson.name))
 
 
 @pytest.fixture(scope="module")
@@ -370,6 +375,8 @@ def _outcome(item: pytest.Item, excinfo: pytest.ExceptionInfo, submission: Path)
     exc = excinfo.value
     if isinstance(exc, LessonUnavailable):
         return results.FAILED, str(exc)
+    if isinstance(exc, LessonNotStarted):
+        return results.NOT_STARTED, str(exc)
     if "Timeout" in str(exc) and type(exc).__name__ == "Failed":
         budget = item.get_closest_marker("timeout").args[0]
         return results.FAILED, TIMEOUT_MSG.format(budget=budget)

@@ -1,16 +1,47 @@
 """Import a student's lesson module from a submission directory, with errors that say why not."""
 from __future__ import annotations
 
+import ast
 import importlib
 import sys
 from pathlib import Path
 from types import ModuleType
 
+from graders.engine import course
 from graders.engine.feedback import describe
 
 
 class LessonUnavailable(Exception):
     """The lesson's module is missing or does not import: every check of the lesson scores zero."""
+
+
+class LessonNotStarted(NotImplementedError):
+    """Every exercise of the lesson is still the stub: its checks read "not started" before starting Ray."""
+
+
+def stub_functions(source: str) -> set[str]:
+    """Functions and methods (``name`` or ``Class.name``) whose body only raises NotImplementedError."""
+    def is_stub(node) -> bool:
+        body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+        raised = body[0].exc if len(body) == 1 and isinstance(body[0], ast.Raise) else None
+        target = raised.func if isinstance(raised, ast.Call) else raised
+        return isinstance(target, ast.Name) and target.id == "NotImplementedError"
+
+    found, functions = set(), (ast.FunctionDef, ast.AsyncFunctionDef)
+    for node in ast.parse(source).body:
+        members = [(f"{node.name}.", m) for m in node.body] if isinstance(node, ast.ClassDef) else [("", node)]
+        found |= {prefix + m.name for prefix, m in members if isinstance(m, functions) and is_stub(m)}
+    return found
+
+
+def untouched(module: ModuleType, lesson: str) -> bool:
+    """True when every function the lesson's exercise leaves to the student is still its stub."""
+    exercise = course.KIT_ROOT / "exercises" / f"{lesson}.py"
+    try:
+        todo = stub_functions(exercise.read_text())
+        return bool(todo) and todo <= stub_functions(Path(module.__file__).read_text())
+    except (OSError, SyntaxError, TypeError):  # no exercise to compare with: check as usual
+        return False
 
 
 def load_lesson(submission: Path, lesson: str) -> ModuleType:
