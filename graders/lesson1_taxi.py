@@ -276,11 +276,12 @@ def tree_depth(booster: xgboost.Booster) -> int:
 
 @check(points=2, hint="param_space={'params': {'max_depth': tune.randint(2, 12)}}; each trial fits a trainer "
                       "and calls tune.report(metrics, checkpoint=result.checkpoint).")
-def test_tune_trials(tuned):
+def test_tune_trials(tuned, storage_path):
     from ray.train.xgboost import RayTrainReportCallback
 
     table = trial_table(tuned)
     assert len(table) == TUNE_SAMPLES, f"{len(table)} trials; expected num_samples={TUNE_SAMPLES}"
+    probes.assert_stored_under(tuned.experiment_path, storage_path, "tune_max_depth's tuner")
     for depth, logloss, checkpoint in table:
         assert isinstance(depth, (int, np.integer)) and depth in DEPTH_RANGE, (
             f"a trial's config['params']['max_depth'] is {depth!r}; expected an integer in [2, 12)")

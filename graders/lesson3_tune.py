@@ -146,9 +146,10 @@ def linear_grid(student, storage_path):
 
 
 @check(points=2, hint="param_space={'lr': tune.loguniform(1e-4, 1e-1), 'epochs': tune.randint(1, 100)}.")
-def test_tune_linear_trials(linear_grid):
+def test_tune_linear_trials(linear_grid, storage_path):
     trials = trial_results(linear_grid)
     assert len(trials) == LINEAR_SAMPLES, f"{len(trials)} trials ran; expected num_samples={LINEAR_SAMPLES}"
+    probes.assert_stored_under(linear_grid.experiment_path, storage_path, "tune_linear_model's tuner")
     configs = [r.config for r in trials]
     assert_lr_sampled(configs)
     epochs = [c.get("epochs") for c in configs]
@@ -242,9 +243,10 @@ def test_tuner_not_run(tuner_run):
 
 
 @check(points=2, hint="param_space: the arguments as given, and 'lr': tune.loguniform(1e-4, 1e-1).")
-def test_tuner_trials(tuner_run, small_root):
+def test_tuner_trials(tuner_run, small_root, storage_path):
     trials = trial_results(tuned_grid(tuner_run))
     assert len(trials) == TUNER_SAMPLES, f"{len(trials)} trials ran; expected num_samples={TUNER_SAMPLES}"
+    probes.assert_stored_under(tuned_grid(tuner_run).experiment_path, storage_path, "build_tuner's tuner")
     configs = [r.config for r in trials]
     assert_lr_sampled(configs)
     expected = {"num_epochs": TUNER_EPOCHS, "batch_size": TORCH_PROBE["batch_size"], "data_root": small_root}

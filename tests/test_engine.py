@@ -70,6 +70,12 @@ def test_stub_reads_not_started_also_inside_ray():
     assert "`double`" in by_name(result)["lesson2_remote::remote_double"]["output"]
 
 
+def test_serve_replica_error_is_dug_out():
+    """Serve reports a replica that fails to start only as a failed deployment; the student sees why."""
+    output = by_name(grade("serve_broken", lessons="3"))["lesson3_serve::deploys"]["output"]
+    assert "TypeError" in output and "lesson3_serve.py" in output and "__init__" in output, output
+
+
 def test_broken_lesson_scores_zero_and_others_still_graded(tmp_path):
     folder = tmp_path / "sub"
     folder.mkdir()

@@ -8,6 +8,9 @@ from pathlib import Path
 from graders.engine import course
 
 EXIT_RAN, EXIT_USAGE = 0, 2
+# Only the engine's plugins in a grading run: whatever else is installed (hypothesis, xdist, randomly,
+# benchmark...) stays out of it; the command line names the two it needs.
+ONLY_ENGINE_PLUGINS = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 def pytest_args(*, directory: Path, lessons: list[course.Lesson], json_path=None, report_path=None,
@@ -42,8 +45,7 @@ def main(*, directory: str, lessons: str | None = None, json_path: str | None = 
     except ValueError as exc:
         print(f"graders grade: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    # Only the engine's plugins: whatever else is installed (hypothesis, xdist, randomly...) stays out of grading.
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    os.environ[ONLY_ENGINE_PLUGINS] = "1"
     code = pytest.main(pytest_args(directory=folder.resolve(), lessons=chosen, json_path=json_path,
                                    report_path=report_path, ray_address=ray_address, use_gpu=use_gpu,
                                    data=data, extra=extra))

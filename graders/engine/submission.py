@@ -27,11 +27,14 @@ def stub_functions(source: str) -> set[str]:
         target = raised.func if isinstance(raised, ast.Call) else raised
         return isinstance(target, ast.Name) and target.id == "NotImplementedError"
 
-    found, functions = set(), (ast.FunctionDef, ast.AsyncFunctionDef)
-    for node in ast.parse(source).body:
-        members = [(f"{node.name}.", m) for m in node.body] if isinstance(node, ast.ClassDef) else [("", node)]
-        found |= {prefix + m.name for prefix, m in members if isinstance(m, functions) and is_stub(m)}
-    return found
+    latest, functions = {}, (ast.FunctionDef, ast.AsyncFunctionDef)
+    for node in ast.parse(source).body:  # a later definition replaces an earlier one, as when the module runs
+        if isinstance(node, ast.ClassDef):
+            latest = {k: v for k, v in latest.items() if not k.startswith(f"{node.name}.")}
+            latest |= {f"{node.name}.{m.name}": is_stub(m) for m in node.body if isinstance(m, functions)}
+        elif isinstance(node, functions):
+            latest[node.name] = is_stub(node)
+    return {name for name, stub in latest.items() if stub}
 
 
 def untouched(module: ModuleType, lesson: str) -> bool:

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from graders.engine import batch, catalog, course, results
+from graders.engine import batch, catalog, course, grade, results
 
 RUN_LIMIT_S = 600
 
@@ -27,11 +27,12 @@ def check_once(folder: Path, lesson: course.Lesson, address: str | None) -> str:
     """Run the lesson's public checks, stopping at the first failure; the screen to show."""
     with tempfile.TemporaryDirectory() as tmp:
         stream, log = Path(tmp) / "stream.jsonl", Path(tmp) / "run.log"
-        cmd = [sys.executable, "-m", "pytest", str(folder / lesson.filename), "-x", "-q", "-p", "no:cacheprovider",
-               "--results-stream", str(stream)] + (["--ray-address", address] if address else [])
+        args = grade.pytest_args(directory=folder, lessons=[lesson], ray_address=address, all_checks=False,
+                                 extra=["-x", "--results-stream", str(stream)])
         with open(log, "w") as out:
-            proc = subprocess.Popen(cmd, cwd=course.KIT_ROOT, stdout=out, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            proc = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=course.KIT_ROOT, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    env={**os.environ, grade.ONLY_ENGINE_PLUGINS: "1"})
             try:
                 proc.wait(timeout=RUN_LIMIT_S)
             except subprocess.TimeoutExpired:
@@ -64,6 +65,7 @@ def main(*, lesson: str | None = None, submission: str = "exercises", once: bool
     fixed = catalog.lesson_named(lesson) if lesson else None
     print("starting Ray once for the whole session ...", flush=True)
     with local_head() as head:
+        print(f"Ray is up at {head.address}, kept warm between checks; Ctrl-C stops it.", flush=True)
         seen: dict[Path, float] = {}
         try:
             while True:
