@@ -16,11 +16,27 @@ from graders.engine import course
 
 STREAM_MARKER = "=====graders-results-stream====="
 POLL_S = 1.0
+SUBMIT_TIMEOUT_S = 120
 
 
 def dashboard_url(address: str) -> str:
     """The job API's URL: the cluster's dashboard (``http://HEAD:8265``)."""
     return address if "://" in address else f"http://{address}"
+
+
+def submit(client, student: str, *, timeout: float = SUBMIT_TIMEOUT_S, **job) -> str:
+    """Submit a job, waiting while the cluster has no job agent ready yet (a head that just started)."""
+    from graders.engine.batch import GradingFailed
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return client.submit_job(**job)
+        except RuntimeError as exc:
+            if "No available agent" not in str(exc) or time.monotonic() > deadline:
+                raise GradingFailed(f"{student}: the cluster refused the grading job: {exc}. "
+                                    "Re-run the batch to retry.") from exc
+            time.sleep(POLL_S)
 
 
 def job_runner(address: str):
@@ -38,7 +54,7 @@ def job_runner(address: str):
         # The stream goes to a file of its own: jobs of the same submission share one working_dir copy.
         entry = (f'stream=$(mktemp); python -m graders grade . --results-stream "$stream" {shlex.join(args)}; '
                  f'echo {STREAM_MARKER}; cat "$stream"; rm -f "$stream"')
-        job = client.submit_job(entrypoint=entry, runtime_env={
+        job = submit(client, submission.name, entrypoint=entry, runtime_env={
             "working_dir": str(submission.resolve()), "py_modules": modules, "env_vars": env_vars,
             "excludes": ["__pycache__", ".graders"]})
         deadline = time.monotonic() + timeout
