@@ -28,6 +28,7 @@ from graders.engine.raysession import free_port, start_ray  # noqa: E402
 def lesson1(storage: str) -> None:
     import lesson1_taxi as L
     import requests
+    from ray import serve
 
     train_ds, valid_ds = L.load_and_split(str(fixtures.taxi(with_index=True)))
     train_ds, valid_ds = train_ds.materialize(), valid_ds.materialize()
@@ -38,6 +39,7 @@ def lesson1(storage: str) -> None:
     L.deploy_online(result.checkpoint, name="floor-taxi", route_prefix="/floor-taxi")
     records = valid_ds.drop_columns([L.LABEL_COLUMN]).take(40)
     requests.post(f"{SERVE_URL}/floor-taxi", json=records, timeout=60).raise_for_status()
+    serve.delete("floor-taxi")  # as the grader does when a lesson ends
 
 
 def lesson2(storage: str) -> None:
@@ -93,11 +95,12 @@ def lesson5(storage: str) -> None:
     raw = np.stack([np.asarray(Image.open(p)) for p in sorted(fixtures.mnist_png().glob("*/*.png"))[::5]])
     normalized = ((raw / 255.0 - 0.5) / 0.5)[:, None].astype(np.float32)
     classifier = L.OnlineMNISTClassifier.options(autoscaling_config=L.autoscaling_config()).bind(model)
+    serve.run(L.build_app(model), name="floor-service", route_prefix="/floor-service")
+    requests.post(f"{SERVE_URL}/floor-service/predict", json={"image": raw.tolist()}, timeout=60).raise_for_status()
+    serve.delete("floor-service")
     serve.run(classifier, name="floor-classifier", route_prefix="/floor-classifier")
     url = f"{SERVE_URL}/floor-classifier"
     requests.post(url, json={"image": normalized.tolist()}, timeout=60).raise_for_status()
-    serve.run(L.build_app(model), name="floor-service", route_prefix="/floor-service")
-    requests.post(f"{SERVE_URL}/floor-service/predict", json={"image": raw.tolist()}, timeout=60).raise_for_status()
     body = json.dumps({"image": normalized[:20].tolist()})
 
     def replicas() -> int:

@@ -313,11 +313,12 @@ def burst(url: str, body: bytes, *, clients: int, seconds: float):
 
 @check(points=3, hint="Serve adds replicas while ongoing requests per replica exceed target_ongoing_requests, "
                       "after upscale_delay_s, up to max_replicas.")
-def test_autoscaling_adds_replicas(classifier, digits, thresholds):
+def test_autoscaling_adds_replicas(classifier, digits, thresholds, serve_apps):
     from ray.serve.config import AutoscalingConfig
 
     if classifier.config_error is not None:
         raise classifier.config_error
+    serve_apps.delete_all(but=classifier.name)  # so that an added replica really starts on a small machine
     config = AutoscalingConfig(**classifier.autoscaling)
     assert config.max_replicas >= 2, f"autoscaling_config() has max_replicas {config.max_replicas}; expected at least 2"
     limit, start = thresholds["upscale_within_s"], max(1, config.min_replicas)

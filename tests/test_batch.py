@@ -89,3 +89,36 @@ def test_batch_on_a_cluster_runs_each_submission_as_a_ray_job(tmp_path):
     assert float(book["alice"]["total"]) == pytest.approx(7)
     assert float(book["erin"]["total"]) == pytest.approx(3)
     assert "grading process died" in feedback(out, "erin")["lesson1_fake::add"]["output"]
+
+
+def test_cluster_calls_are_retried_while_the_dashboard_is_not_answering():
+    """A dashboard that drops connections (busy, restarting) is retried; one that never answers leaves
+    the student ungraded with the reason, never the batch crashed."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import requests
+
+    from graders.engine.batch import GradingFailed
+    from graders.engine.jobs import patiently
+    from graders.engine.raysession import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with pytest.raises(GradingFailed, match="alice: the cluster failed to report the job's status: .*Re-run the batch"):
+        patiently("alice", "report the job's status", requests.get, url, timeout=1)
+
+    class Ok(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    def serve_later():
+        server = ThreadingHTTPServer(("127.0.0.1", port), Ok)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    threading.Timer(1.5, serve_later).start()
+    assert patiently("alice", "report the job's status", requests.get, url, timeout=30).status_code == 200

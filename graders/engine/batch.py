@@ -232,6 +232,9 @@ def main(*, root: str, out: str, jobs: int = 1, force: bool = False, limit: floa
             except GradingFailed as exc:
                 failed.append(str(exc))
                 continue
+            except Exception as exc:  # the kit's own fault: say so, and grade the others
+                failed.append(f"{futures[future].name}: the batch failed to grade it ({exc!r}); re-run the batch")
+                continue
             book.save(report)
             reports[report.submission] = report
             line = _progress(n, len(todo), started) + f"  {report.submission}: {report.score:g}/{report.max_score:g}"

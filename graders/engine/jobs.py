@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shlex
 import time
+import uuid
 from pathlib import Path
 
 from graders.engine import course
@@ -24,17 +25,24 @@ def dashboard_url(address: str) -> str:
     return address if "://" in address else f"http://{address}"
 
 
-def submit(client, student: str, *, timeout: float = SUBMIT_TIMEOUT_S, **job) -> str:
-    """Submit a job, waiting while the cluster has no job agent ready yet (a head that just started)."""
+def transient(exc: Exception) -> bool:
+    """An error worth retrying: no job agent ready yet (a head that just started), a busy dashboard."""
+    import requests
+
+    return isinstance(exc, requests.ConnectionError) or "No available agent" in str(exc)
+
+
+def patiently(student: str, what: str, call, *args, timeout: float = SUBMIT_TIMEOUT_S):
+    """``call(*args)``, retried while the cluster's errors are transient; else the student is left ungraded."""
     from graders.engine.batch import GradingFailed
 
     deadline = time.monotonic() + timeout
     while True:
         try:
-            return client.submit_job(**job)
-        except RuntimeError as exc:
-            if "No available agent" not in str(exc) or time.monotonic() > deadline:
-                raise GradingFailed(f"{student}: the cluster refused the grading job: {exc}. "
+            return call(*args)
+        except Exception as exc:  # the job API raises RuntimeError, requests' errors, ...
+            if not transient(exc) or time.monotonic() > deadline:
+                raise GradingFailed(f"{student}: the cluster failed to {what}: {exc}. "
                                     "Re-run the batch to retry.") from exc
             time.sleep(POLL_S)
 
@@ -54,16 +62,26 @@ def job_runner(address: str):
         # The stream goes to a file of its own: jobs of the same submission share one working_dir copy.
         entry = (f'stream=$(mktemp); python -m graders grade . --results-stream "$stream" {shlex.join(args)}; '
                  f'echo {STREAM_MARKER}; cat "$stream"; rm -f "$stream"')
-        job = submit(client, submission.name, entrypoint=entry, runtime_env={
-            "working_dir": str(submission.resolve()), "py_modules": modules, "env_vars": env_vars,
-            "excludes": ["__pycache__", ".graders"]})
+        student, job = submission.name, f"graders-{submission.name}-{uuid.uuid4().hex[:8]}"
+
+        def submit() -> None:  # idempotent: a retry after a lost answer finds the job already there
+            try:
+                client.submit_job(submission_id=job, entrypoint=entry, runtime_env={
+                    "working_dir": str(submission.resolve()), "py_modules": modules, "env_vars": env_vars,
+                    "excludes": ["__pycache__", ".graders"]})
+            except RuntimeError as exc:
+                if "already exists" not in str(exc):
+                    raise
+
+        patiently(student, "accept the grading job", submit)
         deadline = time.monotonic() + timeout
-        while client.get_job_status(job) not in {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED}:
+        ended = {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.STOPPED}
+        while patiently(student, "report the job's status", client.get_job_status, job) not in ended:
             if time.monotonic() > deadline:
-                client.stop_job(job)
+                patiently(student, "stop the job", client.stop_job, job)
                 break
             time.sleep(POLL_S)
-        logs = client.get_job_logs(job)
+        logs = patiently(student, "return the job's logs", client.get_job_logs, job)
         with open(log, "a") as f:
             f.write(logs)
         _, marker, streamed = logs.partition(STREAM_MARKER + "\n")

@@ -6,6 +6,10 @@ every Train worker, Data actor and Serve replica must be able to ``import lesson
 embedded instance inherits ``PYTHONPATH`` from the grading process; on a cluster the submission
 travels as the job's ``working_dir``. Each grading run is its own Ray job, so two submissions on one
 cluster never share a worker process, and never import each other's modules.
+
+On a 2-core laptop grading is CPU-bound, and most of the CPU goes into starting Ray's worker processes
+(dozens per run, each importing Ray): ``FAST_RAY_ENV`` starts fewer of them and ``worker_site``
+makes each start cheaper. ``bench/bench.py`` measures the result.
 """
 from __future__ import annotations
 
