@@ -11,9 +11,10 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from graders.engine.plugin import wait_for
-from graders.engine.raysession import FAST_RAY_ENV, embedded_cpus, free_port
+from graders.engine.raysession import FAST_RAY_ENV, embedded_cpus, free_port, worker_pythonpath
 
 
 @dataclass(frozen=True)
@@ -33,15 +34,23 @@ def _answers(port: int) -> bool:
 
 
 @contextlib.contextmanager
-def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout: float = 120):
-    """Start a Ray head on loopback; yield its ``Head``; stop it and all its processes."""
+def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout: float = 120,
+               submission: Path | None = None):
+    """Start a Ray head on loopback; yield its ``Head``; stop it and all its processes.
+
+    With ``submission``, the head's workers import it (and the kit) from their ``PYTHONPATH``, as those
+    of an embedded instance do: a grading run then joins with ``SUBMISSION_ON_WORKERS`` set to it.
+    """
+    env = {**os.environ, **FAST_RAY_ENV, "RAY_AUTH_MODE": "disabled"}  # loopback only
+    if submission is not None:
+        env["PYTHONPATH"] = worker_pythonpath(submission)
     port, dash_port = free_port(), free_port()
     cmd = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}",
            "--node-ip-address=127.0.0.1", f"--num-cpus={num_cpus or embedded_cpus()}", "--disable-usage-stats"]
     cmd += ["--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash_port}"] if dashboard \
         else ["--include-dashboard=false"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                            env={**os.environ, **FAST_RAY_ENV, "RAY_AUTH_MODE": "disabled"})  # loopback only
+                            env=env)
     try:
         wait_for(lambda: _answers(port) and (not dashboard or _answers(dash_port)) or proc.poll() is not None,
                  timeout=timeout, what="the Ray head to start")

@@ -325,27 +325,33 @@ class ServeApps:
     def url(self, route_prefix: str, path: str = "") -> str:
         return f"{self.base_url}{route_prefix}{path}"
 
-    def delete_all(self, *, but: str | None = None) -> None:
-        """Delete every app named so far (``but`` one: its replicas get the CPUs the others held)."""
+    def delete_all(self, *, but: str | None = None, wait: bool = True) -> None:
+        """Delete every app named so far (``but`` one: its replicas get the CPUs the others held).
+
+        ``wait=False`` returns while the replicas stop: the next lesson starts meanwhile.
+        """
         from ray import serve
 
         for name in [n for n in self.names if n != but]:
             with contextlib.suppress(Exception):
-                serve.delete(name)
+                serve.delete(name, _blocking=wait)
             self.names.remove(name)
 
 
 @pytest.fixture(scope="session")
 def serve_url(ray_cluster) -> str:
-    """Start Ray Serve's HTTP proxy on a free loopback port; its base URL."""
-    from ray import serve
+    """Start Ray Serve's HTTP proxy on a free loopback port; its base URL.
 
-    port = free_port()
+    Serve already running on the cluster (a warm head in watch mode) keeps its own port: ask it.
+    """
+    from ray import serve
+    from ray.serve.context import _get_global_client
+
     with check_clock_paused():
-        serve.start(http_options={"host": "127.0.0.1", "port": port})
-    yield f"http://127.0.0.1:{port}"
-    if ray_cluster.address is None:
-        serve.shutdown()
+        serve.start(http_options={"host": "127.0.0.1", "port": free_port()})
+    http = _get_global_client().http_config
+    yield f"http://{'127.0.0.1' if http.host in ('0.0.0.0', '::') else http.host}:{http.port}"
+    # An embedded instance ends with the run, Serve with it; on a cluster, Serve is the cluster's.
 
 
 @pytest.fixture(scope="module")
@@ -353,7 +359,7 @@ def serve_apps(serve_url: str, pytestconfig: pytest.Config):
     """Deploy through this; every app it named is deleted when the lesson's checks end."""
     apps = ServeApps(serve_url, pytestconfig.stash[STATE].run_token)
     yield apps
-    apps.delete_all()
+    apps.delete_all(wait=False)
 
 
 def wait_for(condition, *, timeout: float, interval: float = 0.2, what: str = "condition"):

@@ -43,6 +43,9 @@ FAST_RAY_ENV = {
 
 
 IN_RAY_JOB = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a submitted Ray Job
+# Names the submission folder already on the PYTHONPATH of every worker of the cluster at --ray-address
+# (watch's own head): jobs then need no runtime env, and start on the workers Ray keeps ready.
+SUBMISSION_ON_WORKERS = "GRADERS_SUBMISSION_ON_WORKERS"
 EXIT_RAY_UNAVAILABLE = 3  # the exit status of a grading run that could not start or reach Ray
 
 
@@ -93,9 +96,9 @@ def start_ray(*, submission: Path, storage_path: Path, address: str | None = Non
     for key, value in FAST_RAY_ENV.items():
         os.environ.setdefault(key, value)
     address = address or os.environ.get("RAY_ADDRESS") or None
-    paths = [str(submission.resolve()), str(KIT_ROOT), str(WORKER_SITE)]
-    if address and IN_RAY_JOB in os.environ:
-        kwargs = {"address": address}  # a batch's Ray Job: its runtime env already carries the submission
+    on_workers = IN_RAY_JOB in os.environ or os.environ.get(SUBMISSION_ON_WORKERS) == str(submission.resolve())
+    if address and on_workers:
+        kwargs = {"address": address}  # a batch's Ray Job, or watch's head: the workers import the submission
     elif address:
         runtime_env = {"working_dir": str(submission.resolve()), "env_vars": dict(FAST_RAY_ENV),
                        "excludes": ["__pycache__", ".graders", "*.ipynb_checkpoints"]}
@@ -103,7 +106,7 @@ def start_ray(*, submission: Path, storage_path: Path, address: str | None = Non
         _probe(address)
     else:
         # Workers of an embedded instance inherit the environment of the process that starts it.
-        os.environ["PYTHONPATH"] = os.pathsep.join(paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p])
+        os.environ["PYTHONPATH"] = worker_pythonpath(submission)
         # "local": a new instance even when `ray start` left one running on this machine.
         kwargs = {"address": "local", "num_cpus": num_cpus or embedded_cpus(), "include_dashboard": False}
     if ray.is_initialized():
@@ -115,6 +118,12 @@ def start_ray(*, submission: Path, storage_path: Path, address: str | None = Non
     except RayUnavailable:
         ray.shutdown()
         raise
+
+
+def worker_pythonpath(submission: Path) -> str:
+    """``PYTHONPATH`` for the workers of an instance that grades ``submission``: it, the kit, ``worker_site``."""
+    paths = [str(submission.resolve()), str(KIT_ROOT), str(WORKER_SITE)]
+    return os.pathsep.join(paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in paths])
 
 
 START_ATTEMPTS = 3  # Ray waits a fixed 30 s for its raylet; a loaded machine can miss that once

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from graders.engine import batch, catalog, course, grade, results
+from graders.engine.raysession import SUBMISSION_ON_WORKERS
 
 RUN_LIMIT_S = 600
 
@@ -32,7 +33,7 @@ def check_once(folder: Path, lesson: course.Lesson, address: str | None) -> str:
         with open(log, "w") as out:
             proc = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=course.KIT_ROOT, stdout=out,
                                     stderr=subprocess.STDOUT, start_new_session=True,
-                                    env={**os.environ, grade.ONLY_ENGINE_PLUGINS: "1"})
+                                    env={**os.environ, grade.ONLY_ENGINE_PLUGINS: "1", SUBMISSION_ON_WORKERS: str(folder)})
             try:
                 proc.wait(timeout=RUN_LIMIT_S)
             except subprocess.TimeoutExpired:
@@ -64,7 +65,7 @@ def main(*, lesson: str | None = None, submission: str = "exercises", once: bool
         return 2
     fixed = catalog.lesson_named(lesson) if lesson else None
     print("starting Ray once for the whole session ...", flush=True)
-    with local_head() as head:
+    with local_head(submission=folder) as head:
         print(f"Ray is up at {head.address}, kept warm between checks; Ctrl-C stops it.", flush=True)
         seen: dict[Path, float] = {}
         try:
