@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,10 @@ def _answers(port: int) -> bool:
     return False
 
 
+STARTED = "Ray runtime started."  # what `ray start` prints once its raylet has registered
+START_ATTEMPTS = 3
+
+
 @contextlib.contextmanager
 def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout: float = 120,
                submission: Path | None = None):
@@ -40,31 +45,55 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
 
     With ``submission``, the head's workers import it (and the kit) from their ``PYTHONPATH``, as those
     of an embedded instance do: a grading run then joins with ``SUBMISSION_ON_WORKERS`` set to it.
+    A head counts as started once `ray start` says so (its raylet registered, after its agents), not when
+    its ports answer: on a loaded machine Ray's raylet gives up on an agent slower than 15 s to start
+    (ray-project/ray#65983) and the head dies; it is started again, up to ``START_ATTEMPTS`` times.
     """
     env = {**os.environ, **FAST_RAY_ENV, "RAY_AUTH_MODE": "disabled"}  # loopback only
     if submission is not None:
         env["PYTHONPATH"] = worker_pythonpath(submission)
-    port, dash_port = free_port(), free_port()
-    cmd = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}",
-           "--node-ip-address=127.0.0.1", f"--num-cpus={num_cpus or embedded_cpus()}", "--disable-usage-stats"]
-    cmd += ["--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash_port}"] if dashboard \
-        else ["--include-dashboard=false"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                            env=env)
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port, dash_port = free_port(), free_port()
+        cmd = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}",
+               "--node-ip-address=127.0.0.1", f"--num-cpus={num_cpus or embedded_cpus()}", "--disable-usage-stats"]
+        cmd += ["--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash_port}"] \
+            if dashboard else ["--include-dashboard=false"]
+        with tempfile.TemporaryFile("w+") as log:
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+
+            def said() -> str:
+                log.seek(0)
+                return log.read()
+
+            try:
+                wait_for(lambda: proc.poll() is not None or STARTED in said() and (not dashboard or _answers(dash_port)),
+                         timeout=timeout, what="the Ray head to start")
+            except BaseException:
+                _stop(proc, port)
+                raise
+            if proc.poll() is None:
+                break
+            _stop(proc, port)
+            if attempt == START_ATTEMPTS:
+                raise RuntimeError(f"`ray start --head` exited with status {proc.returncode}: {said()[-2000:]}")
     try:
-        wait_for(lambda: _answers(port) and (not dashboard or _answers(dash_port)) or proc.poll() is not None,
-                 timeout=timeout, what="the Ray head to start")
-        if proc.poll() is not None:
-            raise RuntimeError(f"`ray start --head` exited with status {proc.returncode}")
         yield Head(f"127.0.0.1:{port}", f"http://127.0.0.1:{dash_port}" if dashboard else "")
     finally:
+        _stop(proc, port)
+
+
+STOP_GRACE_S = 5  # a head given SIGTERM drains for 30 s and more; what it holds dies with it anyway
+
+
+def _stop(proc: subprocess.Popen, port: int) -> None:
+    """End the head's process group, and forget its address."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        _forget_address(port)
+            os.killpg(proc.pid, sig)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=STOP_GRACE_S)
+            break
+    _forget_address(port)
 
 
 def _forget_address(port: int) -> None:
