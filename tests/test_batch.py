@@ -122,3 +122,21 @@ def test_cluster_calls_are_retried_while_the_dashboard_is_not_answering():
 
     threading.Timer(1.5, serve_later).start()
     assert patiently("alice", "report the job's status", requests.get, url, timeout=30).status_code == 200
+
+
+def test_two_local_heads_on_one_machine_both_take_jobs():
+    """Ray binds its job agent to a fixed port by default: a second head would have none."""
+    import time
+
+    from ray.job_submission import JobSubmissionClient
+
+    from graders.engine.cluster import local_head
+
+    with local_head(dashboard=True) as first, local_head(dashboard=True) as second:
+        for head in (first, second):
+            client = JobSubmissionClient(head.dashboard)
+            job = client.submit_job(entrypoint="echo graded")
+            deadline = time.monotonic() + 120
+            while not client.get_job_status(job).is_terminal() and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert "graded" in client.get_job_logs(job), f"{head.dashboard}: {client.get_job_status(job)}"

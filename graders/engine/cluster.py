@@ -55,7 +55,10 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
     for attempt in range(1, START_ATTEMPTS + 1):
         port, dash_port = free_port(), free_port()
         cmd = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}",
-               "--node-ip-address=127.0.0.1", f"--num-cpus={num_cpus or embedded_cpus()}", "--disable-usage-stats"]
+               "--node-ip-address=127.0.0.1", f"--num-cpus={num_cpus or embedded_cpus()}", "--disable-usage-stats",
+               # Free ports for what Ray otherwise binds to fixed ones (52365, 10001): two heads on one
+               # machine would leave the second without a job agent ("No available agent to submit job").
+               f"--dashboard-agent-listen-port={free_port()}", f"--ray-client-server-port={free_port()}"]
         cmd += ["--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash_port}"] \
             if dashboard else ["--include-dashboard=false"]
         with tempfile.TemporaryFile("w+") as log:
