@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graders.engine.plugin import wait_for
-from graders.engine.raysession import FAST_RAY_ENV, embedded_cpus, free_port, worker_pythonpath
+from graders.engine.raysession import FAST_RAY_ENV, WORKER_SITE, embedded_cpus, free_port, worker_pythonpath
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
     (ray-project/ray#65983) and the head dies; it is started again, up to ``START_ATTEMPTS`` times.
     """
     env = {**os.environ, **FAST_RAY_ENV, "RAY_AUTH_MODE": "disabled"}  # loopback only
-    if submission is not None:
-        env["PYTHONPATH"] = worker_pythonpath(submission)
+    # worker_site on every head: its agents start in time on a loaded machine (see below).
+    env["PYTHONPATH"] = worker_pythonpath(submission) if submission is not None else \
+        os.pathsep.join(filter(None, [str(WORKER_SITE), os.environ.get("PYTHONPATH")]))
     for attempt in range(1, START_ATTEMPTS + 1):
         port, dash_port = free_port(), free_port()
         cmd = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}",
