@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graders.engine.plugin import wait_for
-from graders.engine.raysession import FAST_RAY_ENV, WORKER_SITE, embedded_cpus, free_port, worker_pythonpath
+from graders.engine.course import KIT_ROOT
+from graders.engine.raysession import FAST_RAY_ENV, embedded_cpus, free_port, worker_pythonpath
 
 
 @dataclass(frozen=True)
@@ -51,8 +52,7 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
     """
     env = {**os.environ, **FAST_RAY_ENV, "RAY_AUTH_MODE": "disabled"}  # loopback only
     # worker_site on every head: its agents start in time on a loaded machine (see below).
-    env["PYTHONPATH"] = worker_pythonpath(submission) if submission is not None else \
-        os.pathsep.join(filter(None, [str(WORKER_SITE), os.environ.get("PYTHONPATH")]))
+    env["PYTHONPATH"] = worker_pythonpath(submission, KIT_ROOT) if submission is not None else worker_pythonpath()
     for attempt in range(1, START_ATTEMPTS + 1):
         port, dash_port = free_port(), free_port()
         cmd = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}",

@@ -106,7 +106,7 @@ def start_ray(*, submission: Path, storage_path: Path, address: str | None = Non
         _probe(address)
     else:
         # Workers of an embedded instance inherit the environment of the process that starts it.
-        os.environ["PYTHONPATH"] = worker_pythonpath(submission)
+        os.environ["PYTHONPATH"] = worker_pythonpath(submission, KIT_ROOT)
         # "local": a new instance even when `ray start` left one running on this machine.
         kwargs = {"address": "local", "num_cpus": num_cpus or embedded_cpus(), "include_dashboard": False}
     if ray.is_initialized():
@@ -120,9 +120,9 @@ def start_ray(*, submission: Path, storage_path: Path, address: str | None = Non
         raise
 
 
-def worker_pythonpath(submission: Path) -> str:
-    """``PYTHONPATH`` for the workers of an instance that grades ``submission``: it, the kit, ``worker_site``."""
-    paths = [str(submission.resolve()), str(KIT_ROOT), str(WORKER_SITE)]
+def worker_pythonpath(*folders: Path) -> str:
+    """``PYTHONPATH`` for Ray's processes: ``folders`` (the submission, the kit), then ``worker_site``."""
+    paths = [str(f.resolve()) for f in folders] + [str(WORKER_SITE)]
     return os.pathsep.join(paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in paths])
 
 
