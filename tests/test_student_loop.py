@@ -1,5 +1,6 @@
 """The student's loop, for real: ``graders hint``, ``graders progress`` after a self-check, and ``graders
-watch`` re-checking on every save, on a warm Ray, through a file that fails to import and one that hangs.
+watch`` re-checking on every save, on a warm Ray, through a file that fails to import and one that hangs,
+each saved version reaching Ray's workers.
 
 Hints and progress on the course's own lessons; watch on the made-up course (tests/fakecourse), whose
 checks take no time, so what is measured is the loop itself.
@@ -54,8 +55,8 @@ def test_progress_reads_the_last_self_checks(tmp_path):
 class Watch:
     """``graders watch`` running in the background; ``screen()`` waits for the next verdict."""
 
-    def __init__(self, folder: Path):
-        self.proc = subprocess.Popen([sys.executable, "-m", "graders", "watch", "lesson1_fake", "--submission",
+    def __init__(self, folder: Path, lesson: str = "lesson1_fake"):
+        self.proc = subprocess.Popen([sys.executable, "-m", "graders", "watch", lesson, "--submission",
                                       str(folder)], cwd=kit.KIT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      text=True, env={**kit.os.environ, **FAKE})
         self.address = ""
@@ -112,3 +113,22 @@ def test_watch_rechecks_on_save_survives_broken_files_and_stops_ray(tmp_path):
         out, _ = watch.proc.communicate(timeout=120)
     assert watch.proc.returncode == 0 and "stopping Ray" in out
     assert not answers(watch.address), "Ray still listens after watch stopped"
+
+
+def test_watch_runs_each_saved_version_in_rays_workers(tmp_path):
+    """Watch's runs share one warm Ray job, whose workers outlive a run: each save must still reach them."""
+    folder = tmp_path / "student"
+    folder.mkdir()
+    module = folder / "lesson2_remote.py"
+    right_here_only = "def double(x):\n    return x + x if x < 2 else 0\n"  # double(1) is right, double(2) not
+    module.write_text(right_here_only)
+    watch = Watch(folder, "lesson2_remote")
+    try:
+        assert "double(2) in a Ray worker" in watch.screen()
+        save(module, "def double(x):\n    return x + x\n")
+        assert "1/1 public checks passed" in watch.screen()
+        save(module, right_here_only)
+        assert "double(2) in a Ray worker" in watch.screen()
+    finally:
+        watch.proc.send_signal(signal.SIGINT)
+        watch.proc.communicate(timeout=120)

@@ -18,7 +18,10 @@ def pytest_args(*, directory: Path, lessons: list[course.Lesson], json_path=None
     """The pytest command line that grades ``directory``: the graders' files, the plugin's options."""
     args = [str(course.GRADERS_DIR / l.filename) for l in lessons if (course.GRADERS_DIR / l.filename).exists()]
     args += ["--submission", str(directory), "--use-gpu", use_gpu, "-p", "graders.engine.plugin", "-p", "pytest_timeout",
-             "--rootdir", str(course.KIT_ROOT), "-p", "no:cacheprovider", "-q", "-rN", "--disable-warnings"]
+             "--rootdir", str(course.KIT_ROOT), "-p", "no:cacheprovider", "-q", "-rN", "--disable-warnings",
+             # pytest collects garbage five times at the end of a session to report unraisable exceptions:
+             # over a second with Ray and torch loaded, for warnings a grade never shows.
+             "-p", "no:unraisableexception"]
     if all_checks:
         args.append("--all-checks")
     for flag, value in (("--json", json_path), ("--report", report_path), ("--ray-address", ray_address)):

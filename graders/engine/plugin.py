@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from graders.engine import course, feedback, results
-from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, RayUnavailable, free_port, start_ray
+from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, RayUnavailable, free_port, start_ray, stop_ray
 from graders.engine.submission import LessonNotStarted, LessonUnavailable, load_lesson, untouched
 
 SUBMISSION_DESC = "folder holding the student's lessonN_*.py modules (default: the folder being collected)"
@@ -239,9 +239,7 @@ def ray_cluster(pytestconfig: pytest.Config, submission: Path, tmp_path_factory)
         _stream(pytestconfig, {"ray_unavailable": str(exc)})
         pytest.exit(f"grading could not run: {exc}", returncode=EXIT_RAY_UNAVAILABLE)
     yield cluster
-    import ray
-
-    ray.shutdown()
+    stop_ray()
 
 
 @pytest.fixture(scope="session")

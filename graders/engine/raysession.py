@@ -90,12 +90,41 @@ def resolve_use_gpu(choice: str, gpus: float) -> bool:
 
 def start_ray(*, submission: Path, storage_path: Path, address: str | None = None, use_gpu: str = "auto",
               num_cpus: int | None = None) -> RayCluster:
-    """Start (or join) Ray for one submission; ``ray.shutdown()`` ends it."""
+    """Start (or join) Ray for one submission; ``stop_ray()`` ends it."""
     import ray
 
     for key, value in FAST_RAY_ENV.items():
         os.environ.setdefault(key, value)
     address = address or os.environ.get("RAY_ADDRESS") or None
+    if not (address and address == _kept_address and ray.is_initialized()):
+        _connect(ray, submission, address, num_cpus)
+    try:
+        return RayCluster(address, resolve_use_gpu(use_gpu, ray.cluster_resources().get("GPU", 0)),
+                          int(ray.cluster_resources().get("CPU", 0)), storage_path)
+    except RayUnavailable:
+        stop_ray()
+        raise
+
+
+def stop_ray() -> None:
+    """End the run's Ray: stop an embedded instance, leave a cluster; a kept connection stays open."""
+    import ray
+
+    if _kept_address is None:
+        ray.shutdown()
+
+
+_kept_address: str | None = None
+
+
+def keep_connected(address: str) -> None:
+    """Keep this process joined to the cluster at ``address`` across runs (watch's runner): the runs'
+    ``start_ray`` reuse the connection, ``stop_ray`` leaves it open."""
+    global _kept_address
+    _kept_address = address
+
+
+def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -> None:
     on_workers = IN_RAY_JOB in os.environ or os.environ.get(SUBMISSION_ON_WORKERS) == str(submission.resolve())
     if address and on_workers:
         kwargs = {"address": address}  # a batch's Ray Job, or watch's head: the workers import the submission
@@ -112,12 +141,6 @@ def start_ray(*, submission: Path, storage_path: Path, address: str | None = Non
     if ray.is_initialized():
         ray.shutdown()
     _init_with_retry(ray, kwargs, attempts=1 if address else START_ATTEMPTS)
-    try:
-        return RayCluster(address, resolve_use_gpu(use_gpu, ray.cluster_resources().get("GPU", 0)),
-                          int(ray.cluster_resources().get("CPU", 0)), storage_path)
-    except RayUnavailable:
-        ray.shutdown()
-        raise
 
 
 def worker_pythonpath(*folders: Path) -> str:

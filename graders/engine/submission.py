@@ -11,6 +11,12 @@ from graders.engine import course
 from graders.engine.feedback import describe
 
 
+# Set by watch's runner, which imports each saved version of a lesson into one long-lived Ray job: the
+# job's workers are reused from run to run and would keep the version they imported first, so the
+# student's functions and classes travel to them by value instead of by module name.
+PICKLE_BY_VALUE = False
+
+
 class LessonUnavailable(Exception):
     """The lesson's module is missing or does not import: every check of the lesson scores zero."""
 
@@ -62,10 +68,24 @@ def load_lesson(submission: Path, lesson: str) -> ModuleType:
         return loaded
     sys.modules.pop(lesson, None)
     try:
-        return importlib.import_module(lesson)
+        module = importlib.import_module(lesson)
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # SyntaxError, SystemExit, anything a module may raise on import
         sys.modules.pop(lesson, None)
         raise LessonUnavailable(f"{lesson}.py failed to import, so the lesson scores zero:\n"
                                 f"{describe(exc, submission)}") from None
+    if PICKLE_BY_VALUE:
+        import ray.cloudpickle
+
+        ray.cloudpickle.register_pickle_by_value(module)
+    return module
+
+
+def forget_submission(submission: Path) -> None:
+    """Drop every module imported from ``submission``: the next ``load_lesson`` reads the files again."""
+    folder = submission.resolve()
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).resolve().parent == folder:
+            del sys.modules[name]

@@ -1,13 +1,22 @@
 """``python -m graders watch [LESSON]``: re-run a lesson's self-check each time a file is saved.
 
-Ray stays warm between runs (a local head started once), so a check that does no training answers
-in seconds. Each run is its own short-lived process and Ray job: Ray's workers import the code as it
-is now, and a file that fails to import, or hangs, costs that run only. The screen shows the
-lesson's progress and its first failing check, with the message and the hint. Ctrl-C stops Ray.
+Ray stays warm between runs: a local head started once, and a runner process that has imported
+pytest, Ray and the graders and joined the head once. Each run is a pytest session inside the
+runner: it imports the saved files afresh, and the student's functions and classes reach Ray's
+workers by value, so the workers run the code as it is now. A file that fails to import costs that
+run only; a run that hangs, kills the runner, or leaves a timed-out check's work behind ends the
+runner, and a fresh one warms up while the student edits. The screen shows the lesson's progress
+and its first failing check, with the message and the hint. Ctrl-C stops Ray.
 """
 from __future__ import annotations
 
+import ast
+import contextlib
+import functools
+import importlib
+import json
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -18,29 +27,125 @@ from graders.engine import batch, catalog, course, grade, results
 from graders.engine.raysession import SUBMISSION_ON_WORKERS
 
 RUN_LIMIT_S = 600
+TIMED_OUT = "took longer than this check's budget"  # the start of plugin.TIMEOUT_MSG
+
+
+class Runner:
+    """The warm process that runs the self-checks (``python -m graders.engine.watch FOLDER ADDRESS``)."""
+
+    def __init__(self, folder: Path, address: str):
+        self.folder, self.address, self.proc = folder, address, None
+        self.log = tempfile.TemporaryFile()  # what the runner prints outside runs (a crash at start-up)
+        self.start()
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "graders.engine.watch", str(self.folder), self.address], cwd=course.KIT_ROOT,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True,
+            env={**os.environ, grade.ONLY_ENGINE_PLUGINS: "1", SUBMISSION_ON_WORKERS: str(self.folder)})
+
+    def stop(self) -> None:
+        batch.kill_group(self.proc)
+
+    def restart(self) -> None:
+        """A fresh runner (and Ray job): whatever the last run left running on Ray's workers ends."""
+        self.stop()
+        self.start()
+
+    def last_words(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def run(self, args: list[str], log: Path) -> bool:
+        """Run pytest with ``args`` in the runner, its output to ``log``; False if it did not finish."""
+        if self.proc.poll() is not None:
+            self.start()
+        try:
+            self.proc.stdin.write(json.dumps({"args": args, "log": str(log)}).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:
+            return False
+        ready, _, _ = select.select([self.proc.stdout], [], [], RUN_LIMIT_S)
+        return bool(ready) and self.proc.stdout.readline().startswith(b"done")
+
+
+def serve_runs(folder: Path, address: str) -> None:
+    """The runner's loop: join Ray once, then one pytest session per request on stdin."""
+    import pytest  # noqa: F401  (imported before the first request, with everything the graders use)
+
+    from graders.engine import raysession, submission
+
+    answer = os.fdopen(os.dup(1), "w", buffering=1)  # pytest and Ray write to fds 1 and 2: the run's log
+    between_runs = os.dup(2)  # the runner's log
+    sys.dont_write_bytecode = True  # a saved file is compiled again, even when saved within the second
+    submission.PICKLE_BY_VALUE = True
+    raysession.keep_connected(address)
+    with tempfile.TemporaryDirectory() as storage:
+        raysession.start_ray(submission=folder, storage_path=Path(storage), address=address)
+    for lesson in course.lessons():
+        __import__(f"{course.PACKAGE}.{lesson}")
+    warm_ups = _warm_ups(folder)
+    while True:
+        while warm_ups and not select.select([sys.stdin], [], [], 0)[0]:  # idle: the student is editing
+            with contextlib.suppress(Exception):
+                warm_ups.pop(0)()
+        line = sys.stdin.readline()
+        if not line:
+            return
+        request = json.loads(line)
+        submission.forget_submission(folder)
+        with open(request["log"], "w") as log:
+            os.dup2(log.fileno(), 1)
+            os.dup2(log.fileno(), 2)
+            try:
+                code = pytest.main(request["args"])
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.dup2(between_runs, 1)
+                os.dup2(between_runs, 2)
+        answer.write(f"done {int(code)}\n")
+
+
+def _warm_ups(folder: Path) -> list:
+    """What the first check of a lesson would otherwise wait for, done while the runner is idle: the
+    modules the submission's files import (not the files themselves), and a first Ray Data run, which
+    starts Ray Data's machinery in this Ray job."""
+    imported = set()
+    for path in _lesson_files(folder):
+        with contextlib.suppress(SyntaxError, OSError, ValueError):
+            for node in ast.parse(path.read_text()).body:
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    imported.add(node.module)
+    third_party = sorted(m for m in imported if not (folder / f"{m.partition('.')[0]}.py").exists())
+    return [functools.partial(importlib.import_module, m) for m in third_party] + [_first_ray_data_run]
+
+
+def _first_ray_data_run() -> None:
+    import ray.data
+
+    ray.data.range(1).take_all()
 
 
 def _lesson_files(folder: Path) -> dict[Path, float]:
     return {p: p.stat().st_mtime for p in folder.glob("lesson*.py") if p.stem in course.lessons()}
 
 
-def check_once(folder: Path, lesson: course.Lesson, address: str | None) -> str:
+def check_once(folder: Path, lesson: course.Lesson, runner: Runner) -> str:
     """Run the lesson's public checks, stopping at the first failure; the screen to show."""
     with tempfile.TemporaryDirectory() as tmp:
         stream, log = Path(tmp) / "stream.jsonl", Path(tmp) / "run.log"
-        args = grade.pytest_args(directory=folder, lessons=[lesson], ray_address=address, all_checks=False,
+        args = grade.pytest_args(directory=folder, lessons=[lesson], ray_address=runner.address, all_checks=False,
                                  extra=["-x", "--results-stream", str(stream)])
-        with open(log, "w") as out:
-            proc = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=course.KIT_ROOT, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True,
-                                    env={**os.environ, grade.ONLY_ENGINE_PLUGINS: "1", SUBMISSION_ON_WORKERS: str(folder)})
-            try:
-                proc.wait(timeout=RUN_LIMIT_S)
-            except subprocess.TimeoutExpired:
-                batch.kill_group(proc)
+        finished = runner.run(args, log)
         streamed = batch.read_stream(stream)
+        said = log.read_text(errors="replace") if log.exists() else ""
     public = [c for c in catalog.checks(lesson.name) if not c.hidden and c.qualified_name not in streamed.skipped]
     verdicts = [streamed.finished[c.qualified_name] for c in public if c.qualified_name in streamed.finished]
+    if not finished or any(v.message.startswith(TIMED_OUT) for v in verdicts):
+        runner.restart()
     passed = sum(1 for v in verdicts if v.status == results.PASSED)
     lines = [f"{lesson.name}: {passed}/{len(public)} public checks passed"]
     first = next((v for v in verdicts if v.status != results.PASSED), None)
@@ -48,8 +153,9 @@ def check_once(folder: Path, lesson: course.Lesson, address: str | None) -> str:
         lines += [f"first failing check: {first.name} ({first.status})", results.truncate(first.message, 1500)]
         if first.hint:
             lines.append(f"hint: {first.hint}")
-    elif streamed.running is not None:
-        lines.append(f"the run stopped inside {streamed.running} (a crash, or over {RUN_LIMIT_S} s)")
+    elif streamed.running is not None or not finished:
+        lines.append(f"the run stopped inside {streamed.running or 'the self-check'} (a crash, or over {RUN_LIMIT_S} s); "
+                     f"its last words:\n{(said or runner.last_words())[-1500:]}")
     elif passed == len(public):
         lines.append("every public check passes.")
     return "\n".join(lines)
@@ -67,6 +173,7 @@ def main(*, lesson: str | None = None, submission: str = "exercises", once: bool
     print("starting Ray once for the whole session ...", flush=True)
     with local_head(submission=folder) as head:
         print(f"Ray is up at {head.address}, kept warm between checks; Ctrl-C stops it.", flush=True)
+        runner = Runner(folder, head.address)
         seen: dict[Path, float] = {}
         try:
             while True:
@@ -78,7 +185,7 @@ def main(*, lesson: str | None = None, submission: str = "exercises", once: bool
                     seen = now
                     if target is not None:
                         started = time.monotonic()
-                        screen = check_once(folder, target, head.address)
+                        screen = check_once(folder, target, runner)
                         print("\033[2J\033[H" if sys.stdout.isatty() else "", end="")
                         print(f"{screen}\n({time.monotonic() - started:.1f} s) watching {folder} ... "
                               "save a file to check again, Ctrl-C to quit", flush=True)
@@ -87,4 +194,10 @@ def main(*, lesson: str | None = None, submission: str = "exercises", once: bool
                 time.sleep(poll)
         except KeyboardInterrupt:
             print("\nstopping Ray.")
+        finally:
+            runner.stop()
     return 0
+
+
+if __name__ == "__main__":
+    serve_runs(Path(sys.argv[1]), sys.argv[2])
