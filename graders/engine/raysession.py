@@ -47,6 +47,7 @@ IN_RAY_JOB = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a sub
 # (watch's own head): jobs then need no runtime env, and start on the workers Ray keeps ready.
 SUBMISSION_ON_WORKERS = "GRADERS_SUBMISSION_ON_WORKERS"
 EXIT_RAY_UNAVAILABLE = 3  # the exit status of a grading run that could not start or reach Ray
+_kept_address: str | None = None  # see keep_connected
 
 
 class RayUnavailable(RuntimeError):
@@ -93,8 +94,6 @@ def start_ray(*, submission: Path, storage_path: Path, address: str | None = Non
     """Start (or join) Ray for one submission; ``stop_ray()`` ends it."""
     import ray
 
-    for key, value in FAST_RAY_ENV.items():
-        os.environ.setdefault(key, value)
     address = address or os.environ.get("RAY_ADDRESS") or None
     if not (address and address == _kept_address and ray.is_initialized()):
         _connect(ray, submission, address, num_cpus)
@@ -114,17 +113,19 @@ def stop_ray() -> None:
         ray.shutdown()
 
 
-_kept_address: str | None = None
-
-
-def keep_connected(address: str) -> None:
-    """Keep this process joined to the cluster at ``address`` across runs (watch's runner): the runs'
+def keep_connected(address: str, submission: Path) -> None:
+    """Join the cluster at ``address`` now and stay joined across runs (watch's runner): the runs'
     ``start_ray`` reuse the connection, ``stop_ray`` leaves it open."""
     global _kept_address
+    import ray
+
+    _connect(ray, submission, address, None)
     _kept_address = address
 
 
 def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -> None:
+    for key, value in FAST_RAY_ENV.items():
+        os.environ.setdefault(key, value)
     on_workers = IN_RAY_JOB in os.environ or os.environ.get(SUBMISSION_ON_WORKERS) == str(submission.resolve())
     if address and on_workers:
         kwargs = {"address": address}  # a batch's Ray Job, or watch's head: the workers import the submission

@@ -79,9 +79,7 @@ def serve_runs(folder: Path, address: str) -> None:
     between_runs = os.dup(2)  # the runner's log
     sys.dont_write_bytecode = True  # a saved file is compiled again, even when saved within the second
     submission.PICKLE_BY_VALUE = True
-    raysession.keep_connected(address)
-    with tempfile.TemporaryDirectory() as storage:
-        raysession.start_ray(submission=folder, storage_path=Path(storage), address=address)
+    raysession.keep_connected(address, folder)
     for lesson in course.lessons():
         __import__(f"{course.PACKAGE}.{lesson}")
     warm_ups = _warm_ups(folder)
