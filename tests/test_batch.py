@@ -124,19 +124,65 @@ def test_cluster_calls_are_retried_while_the_dashboard_is_not_answering():
     assert patiently("alice", "report the job's status", requests.get, url, timeout=30).status_code == 200
 
 
-def test_two_local_heads_on_one_machine_both_take_jobs():
-    """Ray binds its job agent to a fixed port by default: a second head would have none."""
+# From inside a Ray worker, asks the state API about a live actor of the worker's own cluster, as Ray
+# Train's placement-group cleaner asks about each fit's controller (and removes the fit's placement
+# group on "no such actor"). With an argument, it first starts the kit's embedded Ray there.
+STATE_API_PROBE = """
+import sys
+from pathlib import Path
+
+import ray
+from ray.util.state import get_actor
+from ray.util.state.exception import RayStateApiException
+
+if sys.argv[1:]:
+    from graders.engine import raysession
+    raysession.start_ray(submission=Path(sys.argv[1]), storage_path=Path(sys.argv[1]))
+else:
+    ray.init()  # a Ray Job's driver: joins the head it was submitted to
+
+
+@ray.remote
+class Live:
+    def actor_id(self):
+        return ray.get_runtime_context().get_actor_id()
+
+
+@ray.remote
+def state_api_says(actor_id):
+    try:
+        return "alive" if get_actor(actor_id, timeout=10) else "no such actor"
+    except RayStateApiException:
+        return "no state API"
+
+
+print("state API:", ray.get(state_api_says.remote(ray.get(Live.remote().actor_id.remote()))))
+"""
+
+
+def test_two_heads_and_an_embedded_ray_on_one_machine_each_keep_to_themselves(tmp_path):
+    """Ray binds its job agent to a fixed port by default: a second head would have none. And Ray's
+    state API answers for the newest head on the machine unless told otherwise: a lesson 1 fit graded on
+    an embedded Ray beside a head heard that its controller was gone, and lost its workers mid-fit."""
+    import subprocess
+    import sys
     import time
 
     from ray.job_submission import JobSubmissionClient
 
     from graders.engine.cluster import local_head
 
+    probe = tmp_path / "probe.py"
+    probe.write_text(STATE_API_PROBE)
     with local_head(dashboard=True) as first, local_head(dashboard=True) as second:
         for head in (first, second):
             client = JobSubmissionClient(head.dashboard)
-            job = client.submit_job(entrypoint="echo graded")
+            job = client.submit_job(entrypoint=f"{sys.executable} {probe}")
             deadline = time.monotonic() + 120
             while not client.get_job_status(job).is_terminal() and time.monotonic() < deadline:
                 time.sleep(0.5)
-            assert "graded" in client.get_job_logs(job), f"{head.dashboard}: {client.get_job_status(job)}"
+            logs = client.get_job_logs(job)
+            assert "state API: alive" in logs, f"{head.dashboard}: {client.get_job_status(job)}\n{logs[-2000:]}"
+        embedded = subprocess.run([sys.executable, str(probe), str(tmp_path)], capture_output=True, text=True,
+                                  timeout=300, cwd=kit.KIT)
+        assert "state API: no state API" in embedded.stdout, embedded.stdout[-2000:] + embedded.stderr[-2000:]

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from graders.engine.plugin import wait_for
 from graders.engine.course import KIT_ROOT
-from graders.engine.raysession import FAST_RAY_ENV, embedded_cpus, free_port, worker_pythonpath
+from graders.engine.raysession import (FAST_RAY_ENV, NO_STATE_API, STATE_API, embedded_cpus, free_port,
+                                       worker_pythonpath)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
                f"--dashboard-agent-listen-port={free_port()}", f"--ray-client-server-port={free_port()}"]
         cmd += ["--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash_port}"] \
             if dashboard else ["--include-dashboard=false"]
+        env[STATE_API] = f"http://127.0.0.1:{dash_port}" if dashboard else NO_STATE_API  # see STATE_API
         with tempfile.TemporaryFile("w+") as log:
             proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
 

@@ -42,6 +42,14 @@ FAST_RAY_ENV = {
 }
 
 
+# Ray's state API (``ray.util.state``) finds its server through the newest `ray start` head on the
+# machine, not through the cluster its caller is in. Ray Train's placement-group cleaner asks it whether
+# the fit's controller lives: beside another head it is told "no such actor" and removes the fit's
+# placement group mid-fit ("Destroying worker since its placement group was removed"). So every Ray
+# instance the kit starts names its own state API server to its processes, or one that refuses at once.
+STATE_API = "RAY_API_SERVER_ADDRESS"
+NO_STATE_API = "http://127.0.0.1:0"  # no dashboard: every state API call fails, as it does on its own
+
 IN_RAY_JOB = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a submitted Ray Job
 # Names the submission folder already on the PYTHONPATH of every worker of the cluster at --ray-address
 # (watch's own head): jobs then need no runtime env, and start on the workers Ray keeps ready.
@@ -137,6 +145,7 @@ def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -
     else:
         # Workers of an embedded instance inherit the environment of the process that starts it.
         os.environ["PYTHONPATH"] = worker_pythonpath(submission, KIT_ROOT)
+        os.environ[STATE_API] = NO_STATE_API
         # "local": a new instance even when `ray start` left one running on this machine.
         kwargs = {"address": "local", "num_cpus": num_cpus or embedded_cpus(), "include_dashboard": False}
     if ray.is_initialized():
