@@ -126,7 +126,8 @@ def test_cluster_calls_are_retried_while_the_dashboard_is_not_answering():
 
 # From inside a Ray worker, asks the state API about a live actor of the worker's own cluster, as Ray
 # Train's placement-group cleaner asks about each fit's controller (and removes the fit's placement
-# group on "no such actor"). With an argument, it first starts the kit's embedded Ray there.
+# group on "no such actor"). Its driver is a Ray Job's (no argument), joins a head as watch's runner
+# does (its address), or starts the kit's embedded Ray ("embedded").
 STATE_API_PROBE = """
 import sys
 from pathlib import Path
@@ -135,11 +136,11 @@ import ray
 from ray.util.state import get_actor
 from ray.util.state.exception import RayStateApiException
 
-if sys.argv[1:]:
+if sys.argv[1:] == ["embedded"]:
     from graders.engine import raysession
-    raysession.start_ray(submission=Path(sys.argv[1]), storage_path=Path(sys.argv[1]))
+    raysession.start_ray(submission=Path.cwd(), storage_path=Path.cwd())
 else:
-    ray.init()  # a Ray Job's driver: joins the head it was submitted to
+    ray.init(address=sys.argv[1] if sys.argv[1:] else None)
 
 
 @ray.remote
@@ -163,7 +164,8 @@ print("state API:", ray.get(state_api_says.remote(ray.get(Live.remote().actor_id
 def test_two_heads_and_an_embedded_ray_on_one_machine_each_keep_to_themselves(tmp_path):
     """Ray binds its job agent to a fixed port by default: a second head would have none. And Ray's
     state API answers for the newest head on the machine unless told otherwise: a lesson 1 fit graded on
-    an embedded Ray beside a head heard that its controller was gone, and lost its workers mid-fit."""
+    an embedded Ray beside a head heard that its controller was gone, and lost its workers mid-fit; so
+    would a fit of watch's runner, which joins its own (older) head as a plain driver."""
     import subprocess
     import sys
     import time
@@ -174,6 +176,12 @@ def test_two_heads_and_an_embedded_ray_on_one_machine_each_keep_to_themselves(tm
 
     probe = tmp_path / "probe.py"
     probe.write_text(STATE_API_PROBE)
+
+    def state_api_says(*args: str) -> str:
+        proc = subprocess.run([sys.executable, str(probe), *args], capture_output=True, text=True, timeout=300,
+                              cwd=tmp_path)
+        return proc.stdout + proc.stderr[-2000:]
+
     with local_head(dashboard=True) as first, local_head(dashboard=True) as second:
         for head in (first, second):
             client = JobSubmissionClient(head.dashboard)
@@ -183,6 +191,7 @@ def test_two_heads_and_an_embedded_ray_on_one_machine_each_keep_to_themselves(tm
                 time.sleep(0.5)
             logs = client.get_job_logs(job)
             assert "state API: alive" in logs, f"{head.dashboard}: {client.get_job_status(job)}\n{logs[-2000:]}"
-        embedded = subprocess.run([sys.executable, str(probe), str(tmp_path)], capture_output=True, text=True,
-                                  timeout=300, cwd=kit.KIT)
-        assert "state API: no state API" in embedded.stdout, embedded.stdout[-2000:] + embedded.stderr[-2000:]
+        joined_older = state_api_says(first.address)
+        assert "state API: alive" in joined_older, joined_older
+        embedded = state_api_says("embedded")
+        assert "state API: no state API" in embedded, embedded

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from graders.engine.plugin import wait_for
 from graders.engine.course import KIT_ROOT
-from graders.engine.raysession import (FAST_RAY_ENV, NO_STATE_API, STATE_API, embedded_cpus, free_port,
-                                       worker_pythonpath)
+from graders.engine.raysession import (FAST_RAY_ENV, NO_STATE_API, START_ATTEMPTS, STATE_API, embedded_cpus,
+                                       free_port, worker_pythonpath)
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,6 @@ def _answers(port: int) -> bool:
 
 
 STARTED = "Ray runtime started."  # what `ray start` prints once its raylet has registered
-START_ATTEMPTS = 3
 
 
 @contextlib.contextmanager

@@ -159,7 +159,9 @@ def worker_pythonpath(*folders: Path) -> str:
     return os.pathsep.join(paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in paths])
 
 
-START_ATTEMPTS = 3  # Ray waits a fixed 30 s for its raylet; a loaded machine can miss that once
+# Tries at starting Ray (embedded, or a `ray start` head): Ray waits a fixed 30 s for its raylet, and
+# the raylet 15 s for its agents; a loaded machine can miss that once.
+START_ATTEMPTS = 3
 
 
 def _init_with_retry(ray, kwargs: dict, attempts: int) -> None:
