@@ -17,7 +17,10 @@ class CheckInfo:
     """Without the ``test_`` prefix, as reports name it."""
     points: float
     hint: str
+    """The first hint step."""
     hidden: bool
+    hints: tuple[str, ...] = ()
+    """Every hint step, in order (``@check(hint=...)``)."""
 
     @property
     def qualified_name(self) -> str:
@@ -36,7 +39,8 @@ def checks(lesson: str) -> list[CheckInfo]:
         if name.startswith("test_") and marks:
             kw = marks[0].kwargs
             found.append((inspect.getsourcelines(func)[1], CheckInfo(
-                lesson, name.removeprefix("test_"), float(kw["points"]), kw.get("hint", ""), bool(kw.get("hidden")))))
+                lesson, name.removeprefix("test_"), float(kw["points"]), kw.get("hint", ""), bool(kw.get("hidden")),
+                tuple(kw.get("hints", ())))))
     return [info for _, info in sorted(found, key=lambda pair: pair[0])]
 
 

@@ -45,6 +45,12 @@ def _text(exc: BaseException) -> str:
         return repr(exc)
 
 
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an exception's message, cut to ``limit`` characters."""
+    text = _text(exc).strip()
+    return text.splitlines()[0][:limit] if text else ""
+
+
 def stub_function(exc: BaseException, submission: Path) -> str | None:
     """The student's function that raised NotImplementedError, when it can be told."""
     frames = _student_frames(exc, submission)

@@ -74,9 +74,19 @@ class GradingState:
                               dict(self.hidden_skipped))
 
 
-def check(points: float, *, hint: str = "", hidden: bool = False):
-    """Declare a grader function a check worth ``points``, with a hint that does not give the answer."""
-    return pytest.mark.check(points=points, hint=hint, hidden=hidden)
+MAX_HINT_STEPS = 3  # the concept, the Ray API to look at, the shape of the code (never the answer)
+
+
+def check(points: float, *, hint: str | tuple[str, ...] = "", hidden: bool = False):
+    """Declare a grader function a check worth ``points``, with hints that do not give the answer.
+
+    ``hint`` is one sentence, or up to three steps, each more concrete: the concept, the Ray API to
+    look at, the shape of the code. ``hint=`` in the marker is the first step, ``hints=`` all of them.
+    """
+    hints = (hint,) if isinstance(hint, str) else tuple(hint)
+    if len(hints) > MAX_HINT_STEPS:
+        raise ValueError(f"a check has at most {MAX_HINT_STEPS} hint steps, not {len(hints)}")
+    return pytest.mark.check(points=points, hint=hints[0] if hints else "", hints=hints, hidden=hidden)
 
 
 # -- options and configuration -------------------------------------------------------------------
