@@ -25,12 +25,12 @@ PREDICTION_COLUMNS = ["path", "ground_truth_label", "predicted_label"]
 def read_mnist_images(root, *, shuffle_files=False) -> ray.data.Dataset:
     """A Dataset of the PNG digits under ``root``, with an ``image`` and a ``path`` column.
 
-    Use ``ray.data.read_images(root, include_paths=True, mode="L")`` (``mode="L"``: grayscale, so each
-    ``image`` is a ``(28, 28)`` uint8 array). When ``shuffle_files`` is true, also pass
-    ``shuffle="files"``, so that the files are read in a random order.
+    Read the folder with Ray Data's image reader, asking it for each file's path and for grayscale
+    images (each ``image`` then is a ``(28, 28)`` uint8 array). When ``shuffle_files`` is true, ask the
+    reader to shuffle the files, so that they are read in a random order.
 
-    The notebook wrote ``ray.data.read_images(url, include_paths=True)`` and, in its shuffling part,
-    ``ray.data.read_images(url, shuffle="files")``: the same calls.
+    The notebook called the same reader with the path option, and in its shuffling part with the
+    reader's file-shuffle option; both options still exist in today's Ray.
     """
     ### BEGIN SOLUTION
     return ray.data.read_images(str(root), include_paths=True, mode="L",
@@ -42,12 +42,13 @@ def normalize(batch, *, min_=0.0, max_=255.0):
     """Scale a batch's ``image`` column to float32 ``(N, 1, 28, 28)`` values in [-1, 1]; return the batch.
 
     ``batch`` is a dict of NumPy arrays, ``batch["image"]`` is ``(N, 28, 28)`` pixels between
-    ``min_`` and ``max_``. Scale them to [0, 1], then apply ``(x - 0.5) / 0.5`` (the model was trained
-    on such inputs), and add the channel axis. Keep the batch's other columns as they are.
+    ``min_`` and ``max_``. Scale them to [0, 1], then shift and scale them to [-1, 1] (mean 0.5,
+    standard deviation 0.5: the model was trained on such inputs), and add the channel axis. Keep the
+    batch's other columns as they are.
 
-    The notebook applied torchvision's ``Compose([ToTensor(), Normalize((0.5,), (0.5,))])`` to each
-    image, and passed ``fn_kwargs={"min_": 0, "max_": 255}`` to ``map_batches``: both give the same
-    values as the vectorized NumPy arithmetic above.
+    The notebook applied torchvision's ``ToTensor`` then ``Normalize`` with mean and std 0.5 to each
+    image, and passed the pixel range to ``map_batches`` as ``fn_kwargs``: vectorized NumPy arithmetic
+    on the whole column gives the same values.
     """
     ### BEGIN SOLUTION
     images = np.asarray(batch["image"], dtype=np.float32)
@@ -62,8 +63,8 @@ def add_label(batch):
 
     A path looks like ``.../50_per_index/7/12.png``: its label is 7 (the parent folder), not 12.
 
-    The notebook wrote ``int(path.split("/")[-2])``; ``pathlib.PurePath(path).parent.name`` says
-    the same and also reads Windows paths.
+    The notebook split each path on ``/`` and took the folder's name; ``pathlib`` does the same and
+    also reads Windows paths.
     """
     ### BEGIN SOLUTION
     batch["ground_truth_label"] = np.array([int(PurePath(path).parent.name) for path in batch["path"]],
@@ -82,8 +83,9 @@ class MNISTClassifier:
     def __init__(self, local_path):
         """Load the TorchScript model at ``local_path`` once, in eval mode, on the actor's device.
 
-        ``torch.jit.load(local_path, map_location=device)``, then ``.eval()``. Loading here, not in
-        ``__call__``, is what makes the class worth an actor: each batch reuses the loaded model.
+        The file is a TorchScript model (``torch.jit``); put it on the device when loading it, and
+        switch it to eval mode. Loading here, not in ``__call__``, is what makes the class worth an
+        actor: each batch reuses the loaded model.
         """
         ### BEGIN SOLUTION
         self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -95,7 +97,7 @@ class MNISTClassifier:
         """Add an int column ``predicted_label`` (the argmax of the logits) to ``batch``; return it.
 
         ``batch["image"]`` holds normalized float32 images ``(N, 1, 28, 28)``. Run the model on them
-        under ``torch.no_grad()``, bring the logits back to the CPU, and keep the batch's other columns.
+        without tracking gradients, bring the logits back to the CPU, and keep the batch's other columns.
         """
         ### BEGIN SOLUTION
         images = torch.tensor(batch["image"], dtype=torch.float32, device=self.device)
@@ -109,15 +111,16 @@ class MNISTClassifier:
 def predict(ds, model_path, *, concurrency=1, batch_size=100, num_gpus=0) -> ray.data.Dataset:
     """Normalize ``ds``'s images, then classify them on a pool of ``concurrency`` actors.
 
-    1. ``ds.map_batches(normalize, fn_kwargs={"min_": 0, "max_": 255})``, a stateless task;
-    2. ``.map_batches(MNISTClassifier, fn_constructor_kwargs={"local_path": model_path},
-       compute=ray.data.ActorPoolStrategy(size=concurrency), batch_size=batch_size,
-       num_gpus=num_gpus)``: Ray Data starts ``concurrency`` actors, each building one classifier.
+    1. ``normalize`` the images with ``map_batches``, a stateless task;
+    2. ``map_batches`` the ``MNISTClassifier`` class, handing it ``model_path`` as its constructor
+       argument, on a pool of ``concurrency`` actors, ``batch_size`` images per batch and
+       ``num_gpus`` GPUs per actor: Ray Data starts ``concurrency`` actors, each building one
+       classifier.
 
-    The result keeps ``ds``'s columns and adds ``predicted_label``. The notebook passed
-    ``concurrency=1`` to ``map_batches``; that argument is deprecated today, and
-    ``compute=ActorPoolStrategy(size=...)`` replaces it. It also asked for ``num_gpus=0.1`` per
-    actor: here the caller decides (0 on a machine without GPUs).
+    The result keeps ``ds``'s columns and adds ``predicted_label``. The notebook passed a
+    ``concurrency`` argument to ``map_batches``; today an actor pool strategy given as ``compute``
+    replaces it. It also asked for a tenth of a GPU per actor: here the caller decides (0 on a
+    machine without GPUs).
     """
     ### BEGIN SOLUTION
     normalized = ds.map_batches(normalize, fn_kwargs={"min_": 0, "max_": 255})
@@ -146,9 +149,9 @@ def accuracy_by_label(ds_preds) -> pd.DataFrame:
     """The accuracy of each digit: a DataFrame with ``ground_truth_label`` and ``accuracy``, one row per digit.
 
     ``ds_preds`` holds ``predicted_label`` and ``ground_truth_label`` (``predict`` then ``add_label``).
-    Group by the true label, not the predicted one: ``ds_preds.groupby("ground_truth_label")
-    .map_groups(compute_accuracy)``, then ``.to_pandas()`` (ten rows: fine to bring to the driver),
-    sorted by label. The notebook wrote the same chain.
+    Group by the true label, not the predicted one, apply ``compute_accuracy`` to each group, and
+    bring the ten result rows to the driver as pandas, sorted by label. The notebook wrote the same
+    chain of Ray Data calls.
     """
     ### BEGIN SOLUTION
     per_label = ds_preds.groupby("ground_truth_label").map_groups(compute_accuracy).to_pandas()
@@ -159,13 +162,12 @@ def accuracy_by_label(ds_preds) -> pd.DataFrame:
 def overall_accuracy(ds_preds) -> float:
     """The share of ``ds_preds``'s rows whose ``predicted_label`` equals ``ground_truth_label``.
 
-    Compute it on the cluster with Ray Data's own aggregate: ``map_batches`` a function that adds a
-    column ``correct`` (1 where the labels agree, else 0), then ``.mean("correct")``. Never bring the
-    rows to the driver (no ``to_pandas``, ``take_all``, ``iter_rows``): only the mean travels.
+    Compute it on the cluster with Ray Data's own aggregate: mark each row correct (1) or not (0) in
+    a new column, then take that column's mean. Never bring the rows to the driver (no ``to_pandas``,
+    ``take_all``, ``iter_rows``): only the mean travels.
 
-    The notebook averaged ``compute_accuracy`` over batches (``.map_batches(compute_accuracy)
-    .mean(on="accuracy")``): a mean of per-batch accuracies, which equals the overall accuracy only
-    when every batch has the same size.
+    The notebook averaged ``compute_accuracy`` over batches: a mean of per-batch accuracies, which
+    equals the overall accuracy only when every batch has the same size.
     """
     ### BEGIN SOLUTION
     def mark_correct(batch):
@@ -178,11 +180,10 @@ def overall_accuracy(ds_preds) -> float:
 def label_summary(ds_preds) -> dict:
     """``count``, ``min``, ``max``, ``mean``, ``sum`` and ``std`` of ``predicted_label``, as a dict.
 
-    Use Ray Data's aggregates, computed on the cluster: one ``ds_preds.aggregate(...)`` call with
-    ``ray.data.aggregate.Count``, ``Min``, ``Max``, ``Mean``, ``Sum`` and ``Std`` (each takes
-    ``alias_name=`` to name its result), or the matching ``Dataset`` methods (``ds.min("col")``, ...).
-    ``std`` is the sample standard deviation (``ddof=1``, Ray's default). Never bring the rows to the
-    driver. The notebook listed these aggregates and used ``mean(on=...)``.
+    Use Ray Data's aggregates, computed on the cluster: the aggregate classes of
+    ``ray.data.aggregate`` in one ``aggregate`` call (each can be given the name of its result), or
+    the matching ``Dataset`` methods. ``std`` is the sample standard deviation (``ddof=1``, Ray's
+    default). Never bring the rows to the driver. The notebook listed these aggregates.
     """
     ### BEGIN SOLUTION
     column = "predicted_label"
@@ -193,10 +194,10 @@ def label_summary(ds_preds) -> dict:
 
 
 def shuffle_blocks(ds, *, seed=None) -> ray.data.Dataset:
-    """``ds`` with its blocks in a random order (``ds.randomize_block_order(seed=seed)``).
+    """``ds`` with its blocks in a random order (Ray Data's block-order shuffle), seeded with ``seed``.
 
     Cheap: rows stay inside their blocks, only the order of the blocks changes. The same seed gives the
-    same order. The notebook wrote ``ds_preds.randomize_block_order()``.
+    same order. The notebook called the same method, without a seed.
     """
     ### BEGIN SOLUTION
     return ds.randomize_block_order(seed=seed)
@@ -204,10 +205,10 @@ def shuffle_blocks(ds, *, seed=None) -> ray.data.Dataset:
 
 
 def shuffle_rows(ds, *, seed=None) -> ray.data.Dataset:
-    """``ds`` with all its rows in a random order (``ds.random_shuffle(seed=seed)``).
+    """``ds`` with all its rows in a random order (Ray Data's global row shuffle), seeded with ``seed``.
 
     A global shuffle that moves rows between blocks: the most random, and the most expensive. The same
-    seed gives the same order. The notebook wrote ``ds_preds.random_shuffle()``.
+    seed gives the same order. The notebook called the same method, without a seed.
     """
     ### BEGIN SOLUTION
     return ds.random_shuffle(seed=seed)
@@ -217,9 +218,9 @@ def shuffle_rows(ds, *, seed=None) -> ray.data.Dataset:
 def write_predictions(ds_preds, path) -> None:
     """Write ``path``, ``ground_truth_label`` and ``predicted_label`` of ``ds_preds`` as parquet under ``path``.
 
-    Keep only those columns (``select_columns``): the normalized images are large and belong in no
-    results table. Then ``write_parquet(path)``. The notebook wrote ``ds_preds.write_parquet(path)``,
-    images included.
+    Keep only those columns: the normalized images are large and belong in no results table. Then
+    write the dataset as parquet files under ``path``. The notebook wrote every column, images
+    included.
     """
     ### BEGIN SOLUTION
     ds_preds.select_columns(PREDICTION_COLUMNS).write_parquet(str(path))

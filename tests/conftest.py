@@ -6,7 +6,7 @@ mutant rounds, each an independent grading, spread over the workers.
 """
 import pytest
 
-collect_ignore_glob = ["mutants/*", "submissions/*", "fakecourse/*"]
+collect_ignore_glob = ["mutants/*", "variants/*", "submissions/*", "fakecourse/*"]
 INDEPENDENT = {"test_mutants"}  # modules whose tests share no fixture
 
 

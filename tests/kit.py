@@ -11,6 +11,7 @@ from pathlib import Path
 
 KIT = Path(__file__).resolve().parent.parent
 MUTANTS = Path(__file__).parent / "mutants"
+VARIANTS = Path(__file__).parent / "variants"
 
 
 def run_graders(*args: str, env: dict | None = None, timeout: float = 1200) -> subprocess.CompletedProcess:
@@ -45,16 +46,33 @@ def mutants(lesson: str) -> list[Path]:
     return sorted((MUTANTS / lesson).glob("*.py"))
 
 
-def make_mutant(lesson: str, mutant: Path, dest: Path) -> tuple[Path, list[str]]:
-    """A submission folder holding the reference solution with ``mutant``'s overrides appended.
+def variants(lesson: str) -> list[Path]:
+    """The correct variants of a lesson (``tests/variants/<lesson>/*.py``)."""
+    return sorted((VARIANTS / lesson).glob("*.py"))
 
-    A mutant file redefines one or more names of the solution (later definitions win) and lists in
-    ``BREAKS = [...]`` the checks that must lose points.
+
+def breaks_of(fragment: Path) -> list[str]:
+    """A mutant's ``BREAKS``: the checks it must lose (none for a variant)."""
+    for node in ast.parse(fragment.read_text()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "BREAKS":
+            return list(ast.literal_eval(node.value))
+    return []
+
+
+def make_submission(lesson: str, fragments: list[Path], dest: Path) -> Path:
+    """A submission folder holding the reference solution of ``lesson`` with ``fragments`` appended.
+
+    A fragment (a mutant or a correct variant) redefines names of the solution: later definitions win.
     """
-    text = mutant.read_text()
-    breaks = next(ast.literal_eval(node.value) for node in ast.parse(text).body
-                  if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "BREAKS")
     dest.mkdir(parents=True, exist_ok=True)
-    source = (KIT / "solutions" / f"{lesson}.py").read_text()
-    (dest / f"{lesson}.py").write_text(f"{source}\n\n# ---- mutant {mutant.stem}: overrides follow ----\n{text}")
-    return dest, list(breaks)
+    text = (KIT / "solutions" / f"{lesson}.py").read_text()
+    for fragment in fragments:
+        text += f"\n\n# ---- {fragment.parent.parent.name} {fragment.stem}: overrides follow ----\n{fragment.read_text()}"
+    (dest / f"{lesson}.py").write_text(text)
+    return dest
+
+
+def make_mutant(lesson: str, mutant: Path, dest: Path) -> tuple[Path, list[str]]:
+    """A submission folder holding the reference solution with ``mutant``'s overrides appended, and the
+    checks it must lose (its ``BREAKS``)."""
+    return make_submission(lesson, [mutant], dest), breaks_of(mutant)
