@@ -1,33 +1,121 @@
-"""Every mutant of every lesson loses the points of the checks it breaks (tests/mutants/<lesson>/*.py).
+"""The graders' promises, proven on the kit's own corpus (rustlings' ``dev check``, for a grader):
 
-A mutant is the reference solution with one mistake a student could make. Lessons are independent
-modules, so one grading run takes one mutant of each lesson at once: a round costs one Ray start for
-up to five mutants, and runs only the checks the round's mutants must break.
+- every check, hidden ones included, is shown to fail by some mutant (``tests/mutants/<lesson>/*.py``:
+  the reference with one mistake a student could make, and ``BREAKS``, the checks it must lose);
+- a mutant loses exactly the checks of its ``BREAKS`` and no other check of its lesson (a broken step
+  never costs the steps after it);
+- every correct variant (``tests/variants/<lesson>/*.py``: the reference written another valid way)
+  gets full marks, every check run.
+
+Gradings are shared to keep the suite short. Mutants that redefine different names and break
+different checks are stacked into one submission (a "layer"): the layer must lose exactly the union
+of their ``BREAKS``, every other check at full marks. One grading run takes one layer of every
+lesson, and one variant of every lesson. ``bench/corpus.py`` grades each fragment on its own.
 """
 from __future__ import annotations
+
+import ast
+from pathlib import Path
 
 import pytest
 
 import kit
-from graders.engine import course
+from graders.engine import catalog, course
 
 LESSONS = [l.name for l in course.lessons().values()]
 
 
-def rounds() -> list[list[tuple[str, object]]]:
-    """Round i holds the i-th mutant of each lesson that has one."""
-    per_lesson = {lesson: kit.mutants(lesson) for lesson in LESSONS}
+def defined_names(fragment: Path) -> set[str]:
+    """The top-level names a fragment (re)defines, ``BREAKS`` aside."""
+    names = set()
+    for node in ast.parse(fragment.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+    return names - {"BREAKS"}
+
+
+def layers(lesson: str) -> list[list[Path]]:
+    """The lesson's mutants stacked greedily: within a layer, no two redefine a name or share a check."""
+    stacked: list[tuple[list[Path], set[str], set[str]]] = []
+    for mutant in kit.mutants(lesson):
+        names, breaks = defined_names(mutant), set(kit.breaks_of(mutant))
+        for members, used, broken in stacked:
+            if not (names & used or breaks & broken):
+                members.append(mutant)
+                used |= names
+                broken |= breaks
+                break
+        else:
+            stacked.append(([mutant], names, breaks))
+    return [members for members, _, _ in stacked]
+
+
+def rounds(per_lesson: dict[str, list]) -> list[list[tuple[str, object]]]:
+    """Round i takes the i-th entry of each lesson that has one."""
     depth = max(map(len, per_lesson.values()), default=0)
     return [[(lesson, found[i]) for lesson, found in per_lesson.items() if i < len(found)] for i in range(depth)]
 
 
-@pytest.mark.parametrize("mutants", rounds(), ids=lambda r: "+".join(m.stem for _, m in r))
-def test_each_mutant_loses_the_points_it_breaks(mutants, tmp_path):
-    breaks = {lesson: kit.make_mutant(lesson, mutant, tmp_path / "submission")[1] for lesson, mutant in mutants}
-    result = kit.grade(tmp_path / "submission", lessons=",".join(breaks),
-                       checks=sorted({c for checks in breaks.values() for c in checks}))
-    scores = kit.scores(result)
-    survivors = [f"{mutant.stem} ({lesson}::{check}: {scores.get(f'{lesson}::{check}')})"
-                 for lesson, mutant in mutants for check in breaks[lesson]
-                 if scores.get(f"{lesson}::{check}", (1, 1))[0] >= scores.get(f"{lesson}::{check}", (1, 1))[1]]
-    assert not survivors, "mutants that kept their points (or checks that did not run): " + ", ".join(survivors)
+def round_id(graded: list[tuple[str, object]]) -> str:
+    return "+".join(f"{lesson.split('_')[0]}:{len(f) if isinstance(f, list) else f.stem}" for lesson, f in graded)
+
+
+def lost_by_lesson(result: dict) -> dict[str, set[str]]:
+    """lesson -> the checks that scored less than their maximum."""
+    lost: dict[str, set[str]] = {}
+    for t in result["tests"]:
+        lesson, _, name = t["name"].partition("::")
+        lost.setdefault(lesson, set())
+        if t["score"] < t["max_score"]:
+            lost[lesson].add(name)
+    return lost
+
+
+def test_every_check_is_broken_by_some_mutant():
+    for lesson in LESSONS:
+        checks = {c.name for c in catalog.checks(lesson)}
+        broken = {name for m in kit.mutants(lesson) for name in kit.breaks_of(m)}
+        assert not broken - checks, f"{lesson}: mutants name checks that do not exist: {sorted(broken - checks)}"
+        assert not checks - broken, f"{lesson}: no mutant shows these checks can fail: {sorted(checks - broken)}"
+
+
+def test_stacking_keeps_mutants_apart():
+    for lesson in LESSONS:
+        for layer in layers(lesson):
+            names = [defined_names(m) for m in layer]
+            assert sum(map(len, names)) == len(set().union(*names)), f"{lesson}: a layer redefines a name twice"
+
+
+@pytest.mark.parametrize("graded", rounds({l: layers(l) for l in LESSONS}), ids=round_id)
+def test_stacked_mutants_lose_exactly_their_breaks(graded, tmp_path):
+    folder = tmp_path / "submission"
+    expected = {}
+    for lesson, layer in graded:
+        kit.make_submission(lesson, layer, folder)
+        expected[lesson] = {name for m in layer for name in kit.breaks_of(m)}
+    lost = lost_by_lesson(kit.grade(folder, lessons=",".join(expected)))
+    wrong = [f"{lesson}: kept {sorted(expected[lesson] - lost[lesson]) or '-'}, "
+             f"lost beyond BREAKS {sorted(lost[lesson] - expected[lesson]) or '-'} "
+             f"(mutants {[m.stem for other, layer in graded if other == lesson for m in layer]})"
+             for lesson in expected if lost.get(lesson) != expected[lesson]]
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("graded", rounds({l: kit.variants(l) for l in LESSONS}), ids=round_id)
+def test_correct_variants_get_full_marks(graded, tmp_path):
+    folder = tmp_path / "submission"
+    for lesson, variant in graded:
+        kit.make_submission(lesson, [variant], folder)
+    result = kit.grade(folder, lessons=",".join(lesson for lesson, _ in graded))
+    declared = {c.qualified_name for lesson, _ in graded for c in catalog.checks(lesson)}
+    assert {t["name"] for t in result["tests"]} == declared, "not every check of the variants' lessons was graded"
+    lost = [f"{t['name']} ({dict(graded)[t['name'].split('::')[0]].stem}): {t['output'][:300]}"
+            for t in result["tests"] if t["score"] < t["max_score"]]
+    assert not lost, "correct variants lost points:\n" + "\n".join(lost)
+
+
+def test_every_lesson_has_four_correct_variants():
+    few = {lesson: len(kit.variants(lesson)) for lesson in LESSONS if len(kit.variants(lesson)) < 4}
+    assert not few, f"lessons with fewer than four correct variants in tests/variants/: {few}"
