@@ -2,7 +2,8 @@
 from graders.engine import check
 
 
-@check(points=2, hint="Addition is commutative.")
+@check(points=2, hint=("Addition is commutative.", "Python's + operator adds two numbers.",
+                        "The body is one return statement: the sum of the two arguments."))
 def test_add(student):
     assert student.add(2, 3) == 5, f"add(2, 3): expected 5, got {student.add(2, 3)}"
 
