@@ -30,9 +30,12 @@ Fill in the functions in `exercises/` (one file per lesson), then check your wor
     pytest exercises/                      # every lesson
     pytest exercises/lesson4_data.py       # one lesson
     pytest exercises/lesson4_data.py -k normalize   # one check
-    python -m graders hint lesson4_data normalize   # a hint for a check
+    python -m graders hint lesson4_data normalize_values          # a hint for a check
+    python -m graders hint lesson4_data normalize_values --more   # its next step
+    python -m graders progress             # checks passed, hint steps used, next step per lesson
 
-A function you have not written yet reads "not started". The self-check runs the public checks only;
+A function you have not written yet reads "not started"; a started lesson shows its first check to
+fix in full (add --all to see every one). The self-check runs the public checks only;
 your instructor's grading adds hidden checks on data you have not seen, so make your code general.
 The data sets are built on first use by the code in `fixtures/` (no download; see fixtures/README.md).
 """
