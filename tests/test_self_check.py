@@ -167,3 +167,11 @@ def test_one_failure_one_message_in_all_four_ways(tmp_path):
                               notebook.GRADE_ARGS_ENV: f"-k {check}"})
     assert ran.returncode == 1 and "CheckFailed" in ran.stderr, ran.stderr[-3000:]
     assert message in ran.stderr, ran.stderr[-3000:]
+
+
+def test_every_grader_assert_says_why():
+    """Without pytest's introspection, a bare ``assert`` would tell the student nothing."""
+    for lesson in course.lessons().values():
+        tree = ast.parse((course.GRADERS_DIR / lesson.filename).read_text())
+        bare = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assert) and n.msg is None]
+        assert not bare, f"{lesson.filename}: asserts without a message on lines {bare}"

@@ -15,11 +15,12 @@ def test_accuracy(student, credit, thresholds):
 
 @check(points=1)
 def test_finishes(student):
-    assert student.spin() == "done"
+    got = student.spin()
+    assert got == "done", f"spin(): expected 'done', got {got!r}"
 
 
 ### BEGIN HIDDEN TESTS
 @check(points=1, hidden=True)
 def test_hidden_add(student):
-    assert student.add(-1, 1) == 0
+    assert student.add(-1, 1) == 0, f"add(-1, 1): expected 0, got {student.add(-1, 1)}"
 ### END HIDDEN TESTS
