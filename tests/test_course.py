@@ -14,6 +14,7 @@ import pytest
 
 import kit
 from graders.engine import assign, catalog, course, release
+from graders.engine.plugin import MAX_HINT_STEPS
 
 LESSONS = list(course.lessons().values())
 
@@ -30,11 +31,16 @@ def test_exercises_are_generated_from_the_solutions():
 
 
 def test_every_check_has_points_and_a_hint():
+    """Points, and hint steps (the concept, the Ray API, the shape of the code): a first step that
+    says something, no empty step, no more than three."""
     for lesson in LESSONS:
         checks = catalog.checks(lesson.name)
         assert checks, f"{lesson.name} has no checks"
         for c in checks:
-            assert c.points > 0 and len(c.hint) > 10, f"{c.qualified_name}: give it points and a hint"
+            assert c.points > 0, f"{c.qualified_name}: give it points"
+            assert c.hints and c.hints[0] == c.hint and len(c.hint) > 10, f"{c.qualified_name}: give it a hint"
+            assert len(c.hints) <= MAX_HINT_STEPS, f"{c.qualified_name}: {len(c.hints)} hint steps"
+            assert all(len(step.strip()) > 10 for step in c.hints), f"{c.qualified_name}: an empty hint step"
 
 
 def test_hidden_checks_sit_in_hidden_regions():

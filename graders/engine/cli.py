@@ -38,6 +38,8 @@ def _parser() -> argparse.ArgumentParser:
     hint = sub.add_parser("hint", help="print the hint of a lesson's checks, or of one check")
     hint.add_argument("lesson", help="lesson number or module name, e.g. 4 or lesson4_data")
     hint.add_argument("check", nargs="?", help="a check's name, e.g. normalize")
+    hint.add_argument("--more", action="store_true", help="the next hint step not yet seen (up to three)")
+    hint.add_argument("--submission", default="exercises", help="the folder whose hint record to keep (default: exercises)")
 
     watch = sub.add_parser("watch", help="re-run a lesson's self-check whenever a file in exercises/ is saved")
     watch.add_argument("lesson", nargs="?", help="lesson number or name (default: the file saved last)")

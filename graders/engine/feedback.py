@@ -38,11 +38,17 @@ def not_started(exc: BaseException) -> bool:
                for e in exception_chain(exc)) or "NotImplementedError" in _text(exc)[-2000:]
 
 
+# What pytest's assertion rewriting appends to an assertion's own message (``assert (False)``,
+# ``+  where False = isinstance(...)``): the message alone is the same in every way of grading.
+_ASSERT_EXPLANATION = re.compile(r"(?:^|\n)assert .*", re.S)
+
+
 def _text(exc: BaseException) -> str:
     try:
-        return str(exc)
+        text = str(exc)
     except Exception:  # a student's exception whose __str__ fails
         return repr(exc)
+    return _ASSERT_EXPLANATION.sub("", text) if isinstance(exc, AssertionError) else text
 
 
 def first_line(exc: BaseException, limit: int = 300) -> str:
@@ -94,7 +100,7 @@ def _last_line(text: str) -> str:
 def describe(exc: BaseException, submission: Path) -> str:
     """What went wrong, in the student's terms: the error, their frames, and Serve's hidden cause."""
     if isinstance(exc, AssertionError) and not _student_frames(exc, submission):
-        return _text(exc).strip()  # a grader's own message: expected, got, threshold
+        return _text(exc).strip() or "the check's condition did not hold"  # the grader's own sentence
     root = _root_cause(exc)
     head = f"{type(root).__name__}: {_last_line(_text(root)) or _text(root)}"
     if type(root).__module__.startswith("ray.") or "Traceback" in _text(root):

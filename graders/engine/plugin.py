@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine import course, feedback, results
+from graders.engine import course, feedback, results, terminal
 from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, RayUnavailable, free_port, start_ray, stop_ray
 from graders.engine.submission import LessonNotStarted, LessonUnavailable, load_lesson, untouched
 
@@ -37,6 +37,7 @@ DATA_DESC = "NAME=PATH: read data set NAME (taxi, mnist, mnist_png, mnist_model)
 JSON_DESC = "write Gradescope's results.json to this file"
 REPORT_DESC = "write a markdown report to this file"
 STREAM_DESC = "append each check's result to this JSON-lines file as soon as it is known (batch grading)"
+ALL_FAILURES_DESC = "show every failing check in full (as -v does), not just the first of each lesson"
 SKIP_CHECK_DESC = "LESSON::CHECK: leave this check out of the run (batch grading resumes after a crash with it)"
 
 NOT_STARTED_MSG = "not started: {what} still raises NotImplementedError."
@@ -102,6 +103,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--json", dest="json_path", metavar="FILE", help=JSON_DESC)
     group.addoption("--report", dest="report_path", metavar="FILE", help=REPORT_DESC)
     group.addoption("--results-stream", metavar="FILE", help=STREAM_DESC)
+    group.addoption("--all", dest="all_failures", action="store_true", help=ALL_FAILURES_DESC)
     group.addoption("--skip-check", metavar="LESSON::CHECK", action="append", default=[], help=SKIP_CHECK_DESC)
 
 
@@ -439,23 +441,44 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if rep.failed and call.excinfo is not None and result.status == results.PASSED and rep.when != "teardown":
         result.status, result.message = _outcome(item, call.excinfo, state.submission)
         result.fraction = item.stash.get(FRACTION, 0.0)
-        rep.longrepr = result.message + (f"\n{results.hint_pointer(result)}" if result.hint else "")
+        rep.longrepr = result.message + (f"\n{terminal.hint_command(result)}" if result.hint else "")
     if rep.when == "teardown":
         _stream(item.config, {"check": result.qualified_name, **asdict(result)})
 
 
+def _grading_run(config: pytest.Config) -> bool:
+    """A run that grades a submission (not the kit's own tests): the plugin renders its outcome."""
+    return config.stash[STATE].submission is not None
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """A grading run shows no warnings summary: warnings are not failures, and the student's next
+    step is what the run's end is for (``graders grade`` says ``--disable-warnings`` too)."""
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and _grading_run(session.config):
+        reporter.reportchars = reporter.reportchars.replace("w", "")
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
+    """A check that lost points is counted as "not started" or "to fix", not as a pytest failure or
+    error: pytest's own failure sections and short summary then leave it to the score section, which
+    shows the first one in full and the others in one line each."""
+    result = config.stash[STATE].checks.get(report.nodeid)
+    if result is None or not report.failed or report.when == "teardown" or result.status == results.PASSED:
+        return None
+    if result.status == results.NOT_STARTED:
+        return "not started", "n", ("NOT STARTED", {"yellow": True})
+    return "to fix", "F", ("TO FIX", {"red": True})
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    """The score table, after pytest's own summary."""
+    """Each lesson's next step and the score table, after pytest's own summary."""
     state = config.stash[STATE]
     if not state.checks:
         return
-    report = state.report()
     terminalreporter.section("score")
-    lost = results.failures(report)
-    if lost:
-        terminalreporter.write_line(lost)
-        terminalreporter.write_line("")
-    terminalreporter.write_line(results.score_table(report))
+    everything = config.getoption("all_failures") or config.getoption("verbose") > 0
+    terminalreporter.write_line(terminal.summary(state.report(), everything=everything))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -480,7 +503,7 @@ def record_progress(submission: Path, report: results.Report) -> None:
         known = json.loads(path.read_text()) if path.exists() else {}
         for c in report.checks:
             known[c.qualified_name] = {"status": c.status, "points": c.points, "max_points": c.max_points,
-                                       "at": time.time()}
+                                       "message": c.message, "at": time.time()}
         path.parent.mkdir(exist_ok=True)
         path.write_text(json.dumps(known, indent=1, sort_keys=True))
     except OSError:

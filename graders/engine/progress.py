@@ -1,26 +1,35 @@
-"""``python -m graders progress``: checks passed per lesson, from the last self-checks; runs nothing."""
+"""``python -m graders progress``: each lesson's checks passed, hint steps used and next step, from the
+last self-checks; runs nothing. The next step reads as in the score table (``terminal.lesson_note``)."""
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from graders.engine import catalog, course
+from graders.engine import catalog, course, hint, terminal
 from graders.engine.plugin import PROGRESS_FILE
+from graders.engine.results import CheckResult, PASSED
 
 
 def main(*, submission: str = "exercises") -> int:
-    path = Path(submission) / PROGRESS_FILE
+    folder = Path(submission)
+    path = folder / PROGRESS_FILE
     last = json.loads(path.read_text()) if path.exists() else {}
-    print(f"{'lesson':<15} {'passed':>9}  next check to fix")
-    done = total = 0
+    steps = hint.seen(folder)
+    print(f"{'lesson':<15} {'passed':>9}  {'hints':>5}  next step")
+    done = total = used_total = 0
     for lesson in course.lessons().values():
         public = [c for c in catalog.checks(lesson.name) if not c.hidden]
-        passed = [c for c in public if last.get(c.qualified_name, {}).get("status") == "passed"]
-        todo = next((c.name for c in public if c not in passed), "")
-        status = last.get(f"{lesson.name}::{todo}", {}).get("status", "not run yet") if todo else "all passed"
-        print(f"{lesson.name:<15} {len(passed):>4} / {len(public):<3}  {todo}{' (' + status + ')' if todo else status}")
-        done, total = done + len(passed), total + len(public)
-    print(f"{'total':<15} {done:>4} / {total:<3}")
+        ran = [CheckResult(lesson.name, c.name, c.points, status=last[c.qualified_name]["status"],
+                           fraction=last[c.qualified_name]["points"] / (c.points or 1),
+                           message=last[c.qualified_name].get("message", ""))
+               for c in public if c.qualified_name in last]
+        passed = sum(1 for r in ran if r.status == PASSED)
+        used = sum(steps.get(c.qualified_name, 0) for c in public)
+        note = (terminal.lesson_note(lesson.name, ran, folder) if ran
+                else f"not run yet: pytest {folder / lesson.filename}")
+        print(f"{lesson.name:<15} {passed:>4} / {len(public):<3}  {used:>5}  {note}")
+        done, total, used_total = done + passed, total + len(public), used_total + used
+    print(f"{'total':<15} {done:>4} / {total:<3}  {used_total:>5}")
     if not last:
         print(f"No self-check has run yet in {submission}/: run `pytest {submission}/`.")
     return 0

@@ -13,8 +13,10 @@ makes each start cheaper. ``bench/bench.py`` measures the result.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,7 +120,27 @@ def stop_ray() -> None:
     import ray
 
     if _kept_address is None:
+        _stop_serve_handles()
         ray.shutdown()
+
+
+def _stop_serve_handles() -> None:
+    """Stop the routers of this driver's Serve handles, before Ray stops.
+
+    A handle's router pushes autoscaling metrics from a daemon thread; one that outlives
+    ``ray.shutdown()`` calls ``ray.wait``, which starts a new local Ray whose start-up fails and logs
+    a ``--- Logging error ---`` traceback (``'NoneType' object has no attribute 'internal_kv_get'``)
+    into the run's closed output. Handles come from Serve's client (``serve.run``,
+    ``serve.get_app_handle``), which shuts the routers of those it handed out; the cluster's Serve
+    itself is left alone.
+    """
+    context = sys.modules.get("ray.serve.context")
+    if context is None:
+        return
+    with contextlib.suppress(Exception):
+        client = context._get_global_client(raise_if_no_controller_running=False)
+        if client is not None:
+            client.shutdown_cached_handles()
 
 
 def keep_connected(address: str, submission: Path) -> None:

@@ -6,6 +6,9 @@ fixtures, and a README for students. No solution and no hidden check: ``leaks`` 
 """
 from __future__ import annotations
 
+import ast
+import contextlib
+import keyword
 import re
 import shutil
 import sys
@@ -27,9 +30,12 @@ Fill in the functions in `exercises/` (one file per lesson), then check your wor
     pytest exercises/                      # every lesson
     pytest exercises/lesson4_data.py       # one lesson
     pytest exercises/lesson4_data.py -k normalize   # one check
-    python -m graders hint lesson4_data normalize   # a hint for a check
+    python -m graders hint lesson4_data normalize_values          # a hint for a check
+    python -m graders hint lesson4_data normalize_values --more   # its next step
+    python -m graders progress             # checks passed, hint steps used, next step per lesson
 
-A function you have not written yet reads "not started". The self-check runs the public checks only;
+A function you have not written yet reads "not started"; a started lesson shows its first check to
+fix in full (add --all to see every one). The self-check runs the public checks only;
 your instructor's grading adds hidden checks on data you have not seen, so make your code general.
 The data sets are built on first use by the code in `fixtures/` (no download; see fixtures/README.md).
 """
@@ -39,12 +45,40 @@ def _long_lines(text: str) -> list[str]:
     return [l.strip() for l in text.splitlines() if len(l.strip()) > 25]
 
 
+# A code line is trivial, and may appear anywhere, when it names fewer than MIN_NAMES distinct
+# identifiers and literals besides Python's keywords: `return batch`, `pass`, `model.eval()`,
+# `self.model = model`, `import numpy as np`, lone brackets. Such lines are words any description
+# uses; a line naming three or more (`return ds.random_shuffle(seed=seed)`) is a piece of the answer.
+MIN_NAMES = 3
+_WORDS = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|'[^']*'|\"[^\"]*\"")
+
+
+def trivial(line: str) -> bool:
+    """Whether a code line is too generic to count as quoting an answer (see ``MIN_NAMES``)."""
+    code = re.sub(r"(^|\s)#.*$", "", line).strip()
+    return len(set(_WORDS.findall(code)) - set(keyword.kwlist)) < MIN_NAMES
+
+
+def code_lines(text: str) -> set[str]:
+    """The stripped code lines of a module, docstrings and comments left out."""
+    lines = text.splitlines()
+    prose = set()
+    with contextlib.suppress(SyntaxError):
+        for node in ast.walk(ast.parse(text)):
+            body = getattr(node, "body", None)
+            if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                    and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)):
+                prose |= set(range(body[0].lineno - 1, body[0].end_lineno))
+    return {l.strip() for i, l in enumerate(lines) if i not in prose and l.strip() and not l.strip().startswith("#")}
+
+
 def answers(solution: Path) -> tuple[set[str], list[str]]:
-    """A solution's answer lines that its exercise text does not quote, and its multi-line answer bodies."""
+    """A solution's answer lines (the non-trivial code lines of its answer regions that its given code
+    does not hold too), and its multi-line answer bodies."""
     text = solution.read_text()
-    given = SOLUTION_REGION.sub("", text)  # the exercise text may quote an API call on purpose
+    given = code_lines(SOLUTION_REGION.sub("", text))  # code the stub shows anyway; docstrings are no excuse
     regions = SOLUTION_REGION.findall(text)
-    lines = {l for region in regions for l in _long_lines(region) if l not in given}
+    lines = {l for region in regions for l in code_lines(region) if not trivial(l) and l not in given}
     bodies = ["\n".join(_long_lines(r)) for r in regions if len(_long_lines(r)) >= 2]
     return lines, bodies
 
@@ -57,7 +91,7 @@ def solution_snippets(kit_root: Path = course.KIT_ROOT) -> list[str]:
 def leaks(bundle: Path, kit_root: Path = course.KIT_ROOT) -> list[str]:
     """What of the solutions or hidden checks a bundle gives away ("file: text"), ideally nothing.
 
-    A stub holds none of its lesson's answer lines; no file holds a whole answer body (a grader may
+    A stub holds none of its lesson's answer lines, not even quoted in a docstring; no file holds a whole answer body (a grader may
     share a line with an answer, such as loading a checkpoint, but not an answer), unless the course
     gives that code in another lesson (lesson 3 gives lesson 2's model, as the course notebook does);
     no file holds a hidden check.

@@ -104,14 +104,15 @@ def to_gradescope(report: Report) -> dict:
     return {"score": report.score, "max_score": report.max_score, "tests": tests}
 
 
-def score_table(report: Report) -> str:
-    """The per-lesson score table printed at the end of every run."""
-    titles = lessons()
-    rows = [(name, titles[name].title, pts, mx) for name, (pts, mx) in report.lesson_totals().items()]
+def score_table(report: Report, notes: dict[str, str] | None = None) -> str:
+    """The per-lesson score table printed at the end of every run; ``notes`` (each lesson's next step)
+    replaces the lessons' titles in the last column."""
+    titles, notes = lessons(), notes or {}
+    rows = [(name, notes.get(name, titles[name].title), pts, mx) for name, (pts, mx) in report.lesson_totals().items()]
     width = max([len(r[0]) for r in rows] + [5])
-    lines = [f"{'lesson'.ljust(width)}  {'points':>13}  title"]
-    for name, title, pts, mx in rows:
-        lines.append(f"{name.ljust(width)}  {pts:>6g} / {mx:<4g}  {title}")
+    lines = [f"{'lesson'.ljust(width)}  {'points':>13}  {'next step' if notes else 'title'}"]
+    for name, note, pts, mx in rows:
+        lines.append(f"{name.ljust(width)}  {pts:>6g} / {mx:<4g}  {note}")
     lines.append(f"{'total'.ljust(width)}  {report.score:>6g} / {report.max_score:<4g}")
     if report.public_only:
         hidden = sum(report.hidden_skipped.values())
@@ -119,24 +120,6 @@ def score_table(report: Report) -> str:
                      + (f"; hidden checks worth {hidden:g} more points run when your work is graded."
                         if hidden else "."))
     return "\n".join(lines)
-
-
-def failures(report: Report) -> str:
-    """One paragraph per check that lost points, for the terminal and markdown."""
-    out = []
-    for c in report.checks:
-        if c.status == PASSED:
-            continue
-        out.append(f"- {c.qualified_name} ({c.points:g}/{c.max_points:g}, {c.status}): "
-                   + truncate(c.message).replace("\n", "\n  "))
-        if c.hint:
-            out.append(f"  {hint_pointer(c)}")
-    return "\n".join(out)
-
-
-def hint_pointer(check: CheckResult) -> str:
-    """Where a student finds the hint, without printing it unasked."""
-    return f"(a hint exists: python -m graders hint {check.lesson} {check.name})"
 
 
 def to_markdown(report: Report) -> str:

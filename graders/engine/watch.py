@@ -6,7 +6,7 @@ runner: it imports the saved files afresh, and the student's functions and class
 workers by value, so the workers run the code as it is now. A file that fails to import costs that
 run only; a run that hangs, kills the runner, or leaves a timed-out check's work behind ends the
 runner, and a fresh one warms up while the student edits. The screen shows the lesson's progress
-and its first failing check, with the message and the hint. Ctrl-C stops Ray.
+and its next step, worded as in the self-check (``terminal``). Ctrl-C stops Ray.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from graders.engine import batch, catalog, course, grade, plugin, results
+from graders.engine import batch, catalog, course, grade, plugin, results, terminal
 from graders.engine.raysession import SUBMISSION_ON_WORKERS
 
 RUN_LIMIT_S = 600
@@ -146,11 +146,10 @@ def check_once(folder: Path, lesson: course.Lesson, runner: Runner) -> str:
         runner.restart()
     passed = sum(1 for v in verdicts if v.status == results.PASSED)
     lines = [f"{lesson.name}: {passed}/{len(public)} public checks passed"]
-    first = next((v for v in verdicts if v.status != results.PASSED), None)
-    if first is not None:
-        lines += [f"first failing check: {first.name} ({first.status})", results.truncate(first.message, 1500)]
-        if first.hint:
-            lines.append(f"hint: {first.hint}")
+    if terminal.untouched(verdicts):
+        lines[0] += f"; {terminal.lesson_note(lesson.name, verdicts, folder)}"
+    elif any(v.status != results.PASSED for v in verdicts):  # the run stops at the first (-x)
+        lines += terminal.lesson_steps(verdicts)
     elif streamed.running is not None or not finished:
         lines.append(f"the run stopped inside {streamed.running or 'the self-check'} (a crash, or over {RUN_LIMIT_S} s); "
                      f"its last words:\n{(said or runner.last_words())[-1500:]}")
