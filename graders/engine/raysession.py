@@ -55,6 +55,9 @@ IN_RAY_JOB = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a sub
 # (watch's own head): jobs then need no runtime env, and start on the workers Ray keeps ready.
 SUBMISSION_ON_WORKERS = "GRADERS_SUBMISSION_ON_WORKERS"
 EXIT_RAY_UNAVAILABLE = 3  # the exit status of a grading run that could not start or reach Ray
+# N: the embedded instance declares N GPUs the machine has not got (the kit's tests, on CPUs). Ray places
+# every GPU request on them; CUDA cannot run there, so checks of the CUDA half skip (plugin.skip_without_cuda).
+LOGICAL_GPUS = "GRADERS_LOGICAL_GPUS"
 _kept_address: str | None = None  # see keep_connected
 
 
@@ -82,6 +85,11 @@ def embedded_cpus() -> int:
     for the trial and one per worker, so 2 slots on a 2-core laptop would run one trial at a time.
     """
     return max(4, os.cpu_count() or 1)
+
+
+def logical_gpus() -> int:
+    """The GPUs an embedded instance declares without having them (``GRADERS_LOGICAL_GPUS``); 0 if none."""
+    return int(os.environ.get(LOGICAL_GPUS) or 0)
 
 
 def resolve_use_gpu(choice: str, gpus: float) -> bool:
@@ -148,6 +156,8 @@ def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -
         os.environ[STATE_API] = NO_STATE_API
         # "local": a new instance even when `ray start` left one running on this machine.
         kwargs = {"address": "local", "num_cpus": num_cpus or embedded_cpus(), "include_dashboard": False}
+        if logical_gpus():
+            kwargs["num_gpus"] = logical_gpus()
     if ray.is_initialized():
         ray.shutdown()
     _init_with_retry(ray, kwargs, attempts=1 if address else START_ATTEMPTS)
