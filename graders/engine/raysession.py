@@ -111,14 +111,41 @@ def start_ray(*, submission: Path, storage_path: Path, address: str | None = Non
     import ray
 
     address = address or os.environ.get("RAY_ADDRESS") or None
+    if not address and use_gpu == "yes":  # an embedded instance gets this machine's GPUs: say so before starting it
+        resolve_use_gpu(use_gpu, logical_gpus() or _machine_gpus())
     if not (address and address == _kept_address and ray.is_initialized()):
         _connect(ray, submission, address, num_cpus)
+        _first_worker(ray)
     try:
         return RayCluster(address, resolve_use_gpu(use_gpu, ray.cluster_resources().get("GPU", 0)),
                           int(ray.cluster_resources().get("CPU", 0)), storage_path)
     except RayUnavailable:
         stop_ray()
         raise
+
+
+WORKER_START_TIMEOUT_S = 600
+
+
+def _first_worker(ray) -> None:
+    """Return once a worker of this run's job has run a task. A Ray Job's workers start only when asked
+    (its runtime env, then a process at Ray's worker niceness: a minute and more on a loaded node), and an
+    embedded instance's prestarted ones may still be starting: Ray's start-up, not the first check's time."""
+    def ready() -> None:
+        return None
+
+    try:
+        ray.get(ray.remote(num_cpus=0)(ready).remote(), timeout=WORKER_START_TIMEOUT_S)
+    except Exception as exc:
+        stop_ray()
+        raise RayUnavailable(f"Ray is up, but no worker of this run started within {WORKER_START_TIMEOUT_S} s: {exc}") from exc
+
+
+def _machine_gpus() -> int:
+    """The GPUs Ray would find on this machine (nvidia-smi's, within CUDA_VISIBLE_DEVICES)."""
+    from ray._private.accelerators import get_accelerator_manager_for_resource
+
+    return get_accelerator_manager_for_resource("GPU").get_current_node_num_accelerators()
 
 
 def stop_ray() -> None:
