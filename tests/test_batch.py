@@ -33,6 +33,12 @@ def feedback(batch: Path, student: str) -> dict[str, dict]:
     return {t["name"]: t for t in data["tests"]}
 
 
+def lost_points(batch: Path, student: str) -> str:
+    """Why ``student`` got less than full marks: each such check's message, then the end of the grading log."""
+    lost = {name: t["output"][:300] for name, t in feedback(batch, student).items() if t["score"] < t["max_score"]}
+    return f"{student} lost points in {lost}\n{(batch.with_suffix('') / student / 'grading.log').read_text()[-3000:]}"
+
+
 def gradebook(batch: Path) -> dict[str, dict]:
     with open(batch) as f:
         return {row["student"]: row for row in csv.DictReader(f)}
@@ -86,8 +92,8 @@ def test_batch_on_a_cluster_runs_each_submission_as_a_ray_job(tmp_path):
                                "--ray-address", head.dashboard, env=FAKE)
     assert proc.returncode == 0, proc.stderr[-3000:]
     book = gradebook(out)
-    assert float(book["alice"]["total"]) == pytest.approx(7)
-    assert float(book["erin"]["total"]) == pytest.approx(3)
+    assert float(book["alice"]["total"]) == pytest.approx(7), lost_points(out, "alice")
+    assert float(book["erin"]["total"]) == pytest.approx(3), lost_points(out, "erin")
     assert "grading process died" in feedback(out, "erin")["lesson1_fake::add"]["output"]
 
 

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 
 from graders.engine import course, feedback, results, terminal
-from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, RayUnavailable, free_port, start_ray, stop_ray
+from graders.engine.raysession import (EXIT_RAY_UNAVAILABLE, LOGICAL_GPUS, RayUnavailable, free_port, logical_gpus,
+                                       start_ray, stop_ray)
 from graders.engine.submission import LessonNotStarted, LessonUnavailable, load_lesson, untouched
 
 SUBMISSION_DESC = "folder holding the student's lessonN_*.py modules (default: the folder being collected)"
@@ -258,6 +259,14 @@ def ray_cluster(pytestconfig: pytest.Config, submission: Path, tmp_path_factory)
 def use_gpu(ray_cluster) -> bool:
     """Whether the graders hand GPUs to the student's functions."""
     return ray_cluster.use_gpu
+
+
+def skip_without_cuda(what: str) -> None:
+    """Skip the running check when Ray's GPUs are logical ones (``GRADERS_LOGICAL_GPUS``): Ray placed the
+    GPU request, but no CUDA exists to judge ``what``. The check then neither passes nor fails."""
+    if logical_gpus():
+        pytest.skip(f"{what} needs CUDA; this Ray's {logical_gpus()} GPUs are logical ({LOGICAL_GPUS}): "
+                    "the GPU request was scheduled, the CUDA half was not run")
 
 
 @pytest.fixture(scope="session")

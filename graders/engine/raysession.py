@@ -57,6 +57,9 @@ IN_RAY_JOB = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a sub
 # (watch's own head): jobs then need no runtime env, and start on the workers Ray keeps ready.
 SUBMISSION_ON_WORKERS = "GRADERS_SUBMISSION_ON_WORKERS"
 EXIT_RAY_UNAVAILABLE = 3  # the exit status of a grading run that could not start or reach Ray
+# N: the embedded instance declares N GPUs the machine has not got (the kit's tests, on CPUs). Ray places
+# every GPU request on them; CUDA cannot run there, so checks of the CUDA half skip (plugin.skip_without_cuda).
+LOGICAL_GPUS = "GRADERS_LOGICAL_GPUS"
 _kept_address: str | None = None  # see keep_connected
 
 
@@ -86,6 +89,11 @@ def embedded_cpus() -> int:
     return max(4, os.cpu_count() or 1)
 
 
+def logical_gpus() -> int:
+    """The GPUs an embedded instance declares without having them (``GRADERS_LOGICAL_GPUS``); 0 if none."""
+    return int(os.environ.get(LOGICAL_GPUS) or 0)
+
+
 def resolve_use_gpu(choice: str, gpus: float) -> bool:
     """``auto`` uses GPUs when the cluster has some; ``yes`` insists; ``no`` never uses them."""
     if choice == "auto":
@@ -105,14 +113,41 @@ def start_ray(*, submission: Path, storage_path: Path, address: str | None = Non
     import ray
 
     address = address or os.environ.get("RAY_ADDRESS") or None
+    if not address and use_gpu == "yes":  # an embedded instance gets this machine's GPUs: say so before starting it
+        resolve_use_gpu(use_gpu, logical_gpus() or _machine_gpus())
     if not (address and address == _kept_address and ray.is_initialized()):
         _connect(ray, submission, address, num_cpus)
+        _first_worker(ray)
     try:
         return RayCluster(address, resolve_use_gpu(use_gpu, ray.cluster_resources().get("GPU", 0)),
                           int(ray.cluster_resources().get("CPU", 0)), storage_path)
     except RayUnavailable:
         stop_ray()
         raise
+
+
+WORKER_START_TIMEOUT_S = 600
+
+
+def _first_worker(ray) -> None:
+    """Return once a worker of this run's job has run a task. A Ray Job's workers start only when asked
+    (its runtime env, then a process at Ray's worker niceness: a minute and more on a loaded node), and an
+    embedded instance's prestarted ones may still be starting: Ray's start-up, not the first check's time."""
+    def ready() -> None:
+        return None
+
+    try:
+        ray.get(ray.remote(num_cpus=0)(ready).remote(), timeout=WORKER_START_TIMEOUT_S)
+    except Exception as exc:
+        stop_ray()
+        raise RayUnavailable(f"Ray is up, but no worker of this run started within {WORKER_START_TIMEOUT_S} s: {exc}") from exc
+
+
+def _machine_gpus() -> int:
+    """The GPUs Ray would find on this machine (nvidia-smi's, within CUDA_VISIBLE_DEVICES)."""
+    from ray._private.accelerators import get_accelerator_manager_for_resource
+
+    return get_accelerator_manager_for_resource("GPU").get_current_node_num_accelerators()
 
 
 def stop_ray() -> None:
@@ -170,6 +205,8 @@ def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -
         os.environ[STATE_API] = NO_STATE_API
         # "local": a new instance even when `ray start` left one running on this machine.
         kwargs = {"address": "local", "num_cpus": num_cpus or embedded_cpus(), "include_dashboard": False}
+        if logical_gpus():
+            kwargs["num_gpus"] = logical_gpus()
     if ray.is_initialized():
         ray.shutdown()
     _init_with_retry(ray, kwargs, attempts=1 if address else START_ATTEMPTS)
