@@ -11,6 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from graders.engine import catalog
 from graders.engine.course import lessons
 
 PASSED, FAILED, NOT_STARTED, ERROR = "passed", "failed", "not started", "error"
@@ -96,15 +97,14 @@ def check_numbers(report: Report) -> dict[str, str]:
     The position is the check's place in its grader (the same whichever checks ran); a check the
     grader does not declare counts on from the checks of its lesson in the report.
     """
-    from graders.engine import catalog
-
+    declared = {lesson: [info.name for info in catalog.checks(lesson)] for lesson in {c.lesson for c in report.checks}}
     numbers, seen = {}, {}
     for c in report.checks:
         lesson = lessons().get(c.lesson)
         prefix = lesson.number if lesson else c.lesson.split("_")[0].removeprefix("lesson")
-        declared = [info.name for info in catalog.checks(c.lesson)]
         seen[c.lesson] = seen.get(c.lesson, 0) + 1
-        position = declared.index(c.name) + 1 if c.name in declared else len(declared) + seen[c.lesson]
+        names = declared[c.lesson]
+        position = names.index(c.name) + 1 if c.name in names else len(names) + seen[c.lesson]
         numbers[c.qualified_name] = f"{prefix}.{position}"
     return numbers
 
