@@ -192,6 +192,12 @@ def test_syntax_error_scores_zero_and_says_where(autograder):
     assert "SyntaxError" in output and "line" in output and str(autograder.root) not in output, output
 
 
+def test_unreadable_notebook_scores_zero_with_the_reason(autograder):
+    result, _ = autograder.run({f"{LESSON}.ipynb": "{ this is not a notebook"})
+    assert result["score"] == 0 and all(t["name"] != "Autograder failed" for t in result["tests"])
+    assert f"{LESSON}.ipynb could not be read as a notebook" in result["tests"][0]["output"]
+
+
 @pytest.mark.parametrize("files", [{}, {"notes.txt": "my answers are in my head", "lesson4.py": "x = 1\n"}],
                          ids=["empty", "no lesson file"])
 def test_upload_without_a_lesson_file_says_what_was_expected(autograder, files):

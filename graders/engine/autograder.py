@@ -90,16 +90,29 @@ def find_lesson_files(folders: list[Path], lessons: list[course.Lesson]) -> dict
 
 def stage(found: dict[str, Path], folder: Path) -> None:
     """Write each lesson's module into ``folder``: a module as it is, a notebook's answer and given cells."""
-    import nbformat
-
-    from graders.engine import notebook
-
     folder.mkdir(parents=True, exist_ok=True)
     for lesson, path in found.items():
         if path.suffix == ".py":
             shutil.copyfile(path, folder / f"{lesson}.py")
         else:
-            (folder / f"{lesson}.py").write_text(notebook.module_source(nbformat.read(path, as_version=4)))
+            (folder / f"{lesson}.py").write_text(notebook_module(path))
+
+
+def notebook_module(path: Path) -> str:
+    """The lesson module a notebook holds, or one whose import says why it holds none (the lesson scores zero)."""
+    import nbformat
+
+    from graders.engine import notebook
+
+    try:
+        source = notebook.module_source(nbformat.read(path, as_version=4))
+    except Exception as exc:  # not a notebook: the student's to fix, like a module that does not import
+        return f"raise ImportError({f'{path.name} could not be read as a notebook: {exc}'!r})\n"
+    if not source.strip():
+        why = (f"{path.name} has none of the graded cells of the notebook handed out (their nbgrader metadata "
+               "is gone): upload that notebook, filled in, or the lesson module")
+        return f"raise ImportError({why!r})\n"
+    return source
 
 
 def _listing(submission: Path, limit: int = 20) -> str:
