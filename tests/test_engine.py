@@ -17,7 +17,7 @@ import kit
 HERE = Path(__file__).parent
 CORPUS = HERE / "submissions" / "engine"
 FAKE = {"GRADERS_PACKAGE": "fakegraders", "PYTHONPATH": str(HERE / "fakecourse")}
-GRADESCOPE_TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility"}
+GRADESCOPE_TEST_KEYS = {"name", "number", "score", "max_score", "status", "output", "output_format", "visibility"}
 
 
 def grade(name: str, lessons: str = "1", **kw) -> dict:

@@ -7,7 +7,8 @@
 - ``catalog``: the checks declared by each grader; ``probes``: what a student's code started in Ray;
 - ``cli`` and one module per subcommand, each with a keyword-only ``main``: ``grade``, ``batch`` (with
   ``jobs`` for a cluster), ``assign``, ``release``, ``hint``, ``progress``, ``watch`` (on ``cluster``'s
-  warm head), ``nbgrader_export`` (with ``notebook``, the notebooks and their test cells' runtime).
+  warm head), ``nbgrader_export`` (with ``notebook``, the notebooks and their test cells' runtime),
+  ``gradescope`` (the autograder zip; ``autograder`` is what runs inside Gradescope's container).
 """
 from graders.engine.plugin import check, wait_for
 

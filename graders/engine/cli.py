@@ -53,10 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     nbgrader.add_argument("out", help="the course directory (nbgrader_config.py, source/<lesson>/)")
     nbgrader.add_argument("--lessons", help="which lessons, e.g. 1,4 (default: all with a solution and a grader)")
     nbgrader.add_argument("--solutions", help="the folder of reference solutions (default: solutions/)")
+
+    gradescope = sub.add_parser("gradescope", help="write the autograder zip for Gradescope (hidden checks, no solutions)")
+    gradescope.add_argument("out", help="the zip to write, e.g. autograder.zip")
+    gradescope.add_argument("--lessons", help="which lessons it grades, e.g. 1,4 (default: all)")
     return parser
 
 
-COMMANDS = {name: f"graders.engine.{name}" for name in ("grade", "batch", "assign", "release", "hint", "progress", "watch")} | {
+COMMANDS = {name: f"graders.engine.{name}" for name in ("grade", "batch", "assign", "release", "hint", "progress", "watch",
+                                                            "gradescope")} | {
     "nbgrader": "graders.engine.nbgrader_export"}
 
 

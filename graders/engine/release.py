@@ -88,13 +88,13 @@ def solution_snippets(kit_root: Path = course.KIT_ROOT) -> list[str]:
     return sorted(set().union(*(answers(p)[0] for p in (kit_root / "solutions").glob("lesson*.py"))))
 
 
-def leaks(bundle: Path, kit_root: Path = course.KIT_ROOT) -> list[str]:
+def leaks(bundle: Path, kit_root: Path = course.KIT_ROOT, *, hidden_checks: bool = False) -> list[str]:
     """What of the solutions or hidden checks a bundle gives away ("file: text"), ideally nothing.
 
     A stub holds none of its lesson's answer lines, not even quoted in a docstring; no file holds a whole answer body (a grader may
     share a line with an answer, such as loading a checkpoint, but not an answer), unless the course
     gives that code in another lesson (lesson 3 gives lesson 2's model, as the course notebook does);
-    no file holds a hidden check.
+    no file holds a hidden check, unless ``hidden_checks`` (an instructor's bundle, which grades them).
     """
     files = sorted(p for p in bundle.rglob("*") if p.is_file() and p.suffix in {".py", ".md", ".toml", ".ipynb"})
     flat = {p: "\n".join(_long_lines(p.read_text(errors="replace"))) for p in files}
@@ -109,14 +109,15 @@ def leaks(bundle: Path, kit_root: Path = course.KIT_ROOT) -> list[str]:
             found += [f"exercises/{solution.name}: answer line {l!r}" for l in sorted(lines) if l in stub.read_text()]
         found += [f"{p.relative_to(bundle)}: an answer of solutions/{solution.name}" for p in files
                   for body in bodies if body in flat[p]]
-    for path in files:
+    for path in [] if hidden_checks else files:
         found += [f"{path.relative_to(bundle)}: hidden check {m.group(0).strip()!r}"
                   for m in HIDDEN.finditer(path.read_text(errors="replace"))]
     return found
 
 
-def build(out: Path, kit_root: Path = course.KIT_ROOT) -> Path:
-    """Write the bundle to ``out`` (which must not exist yet)."""
+def build(out: Path, kit_root: Path = course.KIT_ROOT, *, hidden_checks: bool = False,
+          readme: str = STUDENT_README) -> Path:
+    """Write the bundle to ``out`` (which must not exist yet); ``hidden_checks`` keeps them in the graders."""
     if out.exists():
         raise FileExistsError(f"{out} exists; choose a new folder for the release")
     out.mkdir(parents=True)
@@ -131,8 +132,9 @@ def build(out: Path, kit_root: Path = course.KIT_ROOT) -> Path:
         if solution.exists():
             (out / "exercises" / lesson.filename).write_text(assign.stub_for(solution))
         if grader.exists():
-            (out / "graders" / lesson.filename).write_text(assign.clear_hidden_tests(grader.read_text()))
-    (out / "README.md").write_text(STUDENT_README)
+            text = grader.read_text()
+            (out / "graders" / lesson.filename).write_text(text if hidden_checks else assign.clear_hidden_tests(text))
+    (out / "README.md").write_text(readme)
     return out
 
 

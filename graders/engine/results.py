@@ -7,9 +7,11 @@ https://gradescope-autograders.readthedocs.io/en/latest/specs/ .
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from graders.engine import catalog
 from graders.engine.course import lessons
 
 PASSED, FAILED, NOT_STARTED, ERROR = "passed", "failed", "not started", "error"
@@ -89,19 +91,67 @@ def truncate(text: str, limit: int = MAX_OUTPUT_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit} more characters cut)"
 
 
-def to_gradescope(report: Report) -> dict:
-    """Gradescope's results.json: score, max_score and one entry per check."""
-    tests = []
+def check_numbers(report: Report) -> dict[str, str]:
+    """Gradescope's test ``number`` of each check: "lesson.position", e.g. ``4.3`` for lesson 4's third check.
+
+    The position is the check's place in its grader (the same whichever checks ran); a check the
+    grader does not declare counts on from the checks of its lesson in the report.
+    """
+    declared = {lesson: [info.name for info in catalog.checks(lesson)] for lesson in {c.lesson for c in report.checks}}
+    numbers, seen = {}, {}
     for c in report.checks:
-        output = c.message or ("Passed." if c.status == PASSED else c.status)
-        if c.hint and c.status != PASSED:
-            output += f"\nHint: {c.hint}"
-        tests.append({
-            "name": c.qualified_name, "score": c.points, "max_score": c.max_points,
-            "status": "passed" if c.status == PASSED else "failed",
-            "output": truncate(output), "visibility": "after_published" if c.hidden else "visible",
-        })
-    return {"score": report.score, "max_score": report.max_score, "tests": tests}
+        lesson = lessons().get(c.lesson)
+        prefix = lesson.number if lesson else c.lesson.split("_")[0].removeprefix("lesson")
+        seen[c.lesson] = seen.get(c.lesson, 0) + 1
+        names = declared[c.lesson]
+        position = names.index(c.name) + 1 if c.name in names else len(names) + seen[c.lesson]
+        numbers[c.qualified_name] = f"{prefix}.{position}"
+    return numbers
+
+
+def markdown_output(check: CheckResult) -> str:
+    """A check's feedback as markdown: the message's first line as text, the rest verbatim in a code block."""
+    first, _, rest = (check.message or ("Passed." if check.status == PASSED else check.status)).partition("\n")
+    text = first
+    if rest.strip():
+        rest = truncate(rest.rstrip())
+        fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", rest)), default=0))
+        text += f"\n\n{fence}\n{rest}\n{fence}"
+    if check.hint and check.status != PASSED:
+        text += f"\n\n**Hint:** {check.hint}"
+    return text
+
+
+def to_gradescope(report: Report) -> dict:
+    """Gradescope's results.json, every field of its spec that applies: one test per check.
+
+    Hidden checks show once grades are published; feedback is markdown; the run's stdout (Ray's and
+    pytest's logs) is for instructors only. ``execution_time`` is the checks' own seconds here; the
+    Gradescope autograder sets it to the whole run's (``with_summary``).
+    """
+    numbers = check_numbers(report)
+    tests = [{
+        "name": c.qualified_name, "number": numbers[c.qualified_name], "score": c.points, "max_score": c.max_points,
+        "status": "passed" if c.status == PASSED else "failed", "output": markdown_output(c), "output_format": "md",
+        "visibility": "after_published" if c.hidden else "visible",
+    } for c in report.checks]
+    return {"score": report.score, "max_score": report.max_score,
+            "execution_time": round(sum(c.seconds for c in report.checks)), "stdout_visibility": "hidden", "tests": tests}
+
+
+def failed_run(cause: str) -> dict:
+    """results.json when the kit itself failed: score 0 and one visible "Autograder failed" test saying why."""
+    test = {"name": "Autograder failed", "score": 0.0, "max_score": 0.0, "status": "failed",
+            "output": cause, "output_format": "md", "visibility": "visible"}
+    return {"score": 0.0, "execution_time": 0, "stdout_visibility": "hidden", "tests": [test]}
+
+
+def with_summary(result: dict, *, execution_time: float, output: str | None = None) -> dict:
+    """``result`` with the whole run's seconds and a markdown note about the submission as a whole."""
+    result = {**result, "execution_time": round(execution_time)}
+    if output:
+        result |= {"output": output, "output_format": "md"}
+    return result
 
 
 def score_table(report: Report, notes: dict[str, str] | None = None) -> str:

@@ -1,0 +1,199 @@
+"""What runs inside Gradescope's container: ``python -m graders.engine.autograder setup|run``.
+
+``setup`` (once, from ``setup.sh``, when Gradescope builds the image) builds every data fixture the
+graders read, public and hidden, so that no submission pays for it. ``run`` (from ``run_autograder``,
+once per submission) finds the lesson files wherever the student put them, grades them with ``python
+-m graders grade`` and writes ``results/results.json`` under ``$AUTOGRADER_ROOT`` (``/autograder``).
+
+A submission is whatever the student uploaded: the lesson modules at the top or in folders at any
+depth (a zip Gradescope unpacked, ``exercises/``), a zip left packed, or the lesson notebooks of the
+nbgrader path (``lessonN_*.ipynb``), whose answer and given cells make the module (``notebook``).
+When the kit itself fails, results.json still gets written: score 0 and one visible "Autograder
+failed" test with the cause; the traceback goes to stdout, which Gradescope shows instructors only.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+import zipfile
+from pathlib import Path
+
+from graders.engine import catalog, course, results
+
+ROOT_ENV, LESSONS_ENV = "AUTOGRADER_ROOT", "GRADERS_LESSONS"
+IGNORED_PARTS = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
+KIT_FAILED = ("The autograder itself failed ({cause}), not your code: this is not your grade. "
+              "Your instructor can see the details; submit again later or tell them.")
+
+
+def autograder_root() -> Path:
+    """Gradescope's ``/autograder``, or ``$AUTOGRADER_ROOT`` (the kit's tests run it in a temporary folder)."""
+    return Path(os.environ.get(ROOT_ENV, "/autograder"))
+
+
+def chosen_lessons() -> list[course.Lesson]:
+    """The lessons this autograder grades (``$GRADERS_LESSONS``, set by ``run_autograder``; default all)."""
+    return course.select(os.environ.get(LESSONS_ENV) or None)
+
+
+def build_fixtures() -> list[str]:
+    """Build every data set the graders read: the public ones and the graders' hidden variants (seed 1)."""
+    import fixtures
+
+    paths = fixtures.public_fixtures()
+    hidden = {"taxi (hidden)": fixtures.taxi(1), "taxi_with_index (hidden)": fixtures.taxi(1, with_index=True),
+              "mnist_root (hidden)": fixtures.mnist_root(1), "mnist_png (hidden)": fixtures.mnist_png(1)}
+    # The small training roots of the lessons that train on MNIST (course.toml's `train_digits`).
+    for lesson in course.lessons().values():
+        for value in [lesson.thresholds, *lesson.thresholds.values()]:
+            if isinstance(value, dict) and "train_digits" in value:
+                hidden[f"mnist_root (first {value['train_digits']} digits)"] = fixtures.mnist_root(
+                    train_limit=value["train_digits"])
+    return [f"{name}: {path}" for name, path in {**paths, **hidden}.items()]
+
+
+def _searchable(path: Path, top: Path) -> bool:
+    return not any(part.startswith(".") or part in IGNORED_PARTS for part in path.relative_to(top).parts)
+
+
+def unpack_zips(submission: Path, into: Path) -> list[Path]:
+    """Folders to search: the submission, and each zip it holds unpacked under ``into``."""
+    folders = [submission]
+    for number, archive in enumerate(sorted(p for p in submission.rglob("*.zip") if _searchable(p, submission))):
+        try:
+            with zipfile.ZipFile(archive) as packed:  # zipfile keeps every member inside the folder
+                packed.extractall(into / f"zip{number}")
+            folders.append(into / f"zip{number}")
+        except (zipfile.BadZipFile, OSError) as exc:
+            print(f"autograder: skipped {archive}: {exc}")
+    return folders
+
+
+def find_lesson_files(folders: list[Path], lessons: list[course.Lesson]) -> dict[str, Path]:
+    """The file of each lesson found: ``lessonN_name.py`` first, else its notebook; the shallowest wins."""
+    found = {}
+    for lesson in lessons:
+        candidates = []
+        for top in folders:
+            for pattern in (lesson.filename, f"{lesson.name}.ipynb", f"lesson{lesson.number}_*.ipynb"):
+                candidates += [(p.suffix != ".py", len(p.relative_to(top).parts), str(p), p)
+                               for p in top.rglob(pattern) if p.is_file() and _searchable(p, top)]
+        if candidates:
+            found[lesson.name] = min(candidates)[-1]
+    return found
+
+
+def stage(found: dict[str, Path], folder: Path) -> None:
+    """Write each lesson's module into ``folder``: a module as it is, a notebook's answer and given cells."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for lesson, path in found.items():
+        if path.suffix == ".py":
+            shutil.copyfile(path, folder / f"{lesson}.py")
+        else:
+            (folder / f"{lesson}.py").write_text(notebook_module(path))
+
+
+def notebook_module(path: Path) -> str:
+    """The lesson module a notebook holds, or one whose import says why it holds none (the lesson scores zero)."""
+    import nbformat
+
+    from graders.engine import notebook
+
+    try:
+        source = notebook.module_source(nbformat.read(path, as_version=4))
+    except Exception as exc:  # not a notebook: the student's to fix, like a module that does not import
+        return f"raise ImportError({f'{path.name} could not be read as a notebook: {exc}'!r})\n"
+    if not source.strip():
+        why = (f"{path.name} has none of the graded cells of the notebook handed out (their nbgrader metadata "
+               "is gone): upload that notebook, filled in, or the lesson module")
+        return f"raise ImportError({why!r})\n"
+    return source
+
+
+def _listing(submission: Path, limit: int = 20) -> str:
+    files = sorted(str(p.relative_to(submission)) for p in submission.rglob("*") if p.is_file())
+    shown = ", ".join(f"`{f}`" for f in files[:limit]) + (f" and {len(files) - limit} more" if len(files) > limit else "")
+    return shown or "nothing"
+
+
+def expected_files(lessons: list[course.Lesson]) -> str:
+    return ", ".join(f"`{l.filename}` (or `{l.name}.ipynb`)" for l in lessons)
+
+
+def summary(found: dict[str, Path], lessons: list[course.Lesson], submission: Path, folders: list[Path]) -> str:
+    """The top-level output: which file was graded for each lesson, and which lessons had none."""
+    def shown(path: Path) -> str:
+        top = next(f for f in folders if path.is_relative_to(f))
+        return f"`{path.relative_to(top)}`" + ("" if top == submission else " (inside your zip)")
+
+    lines = [f"- {l.name}: graded {shown(found[l.name])}" if l.name in found
+             else f"- {l.name}: **no `{l.filename}` or `{l.name}.ipynb` found**, so the lesson scores zero"
+             for l in lessons]
+    return "Files graded:\n\n" + "\n".join(lines)
+
+
+def grade(staged: Path, lessons: list[course.Lesson], json_path: Path) -> dict:
+    """``python -m graders grade`` on the staged folder; its results.json, or a RuntimeError saying why not."""
+    command = [sys.executable, "-m", "graders", "grade", str(staged), "--json", str(json_path),
+               "--lessons", ",".join(l.name for l in lessons)]
+    print("autograder: " + " ".join(command), flush=True)
+    code = subprocess.run(command, cwd=course.KIT_ROOT).returncode
+    if code != 0 or not json_path.is_file():
+        raise RuntimeError(f"`python -m graders grade` ended with exit status {code}"
+                           + ("" if json_path.is_file() else " without writing its results"))
+    return json.loads(json_path.read_text())
+
+
+def run(root: Path) -> dict:
+    """Grade ``root/submission``; return the results.json to write (never raises for a student's upload)."""
+    started, lessons = time.monotonic(), chosen_lessons()
+    submission, work = root / "submission", root / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    folders = unpack_zips(submission, work / "unzipped") if submission.is_dir() else []
+    found = find_lesson_files(folders, lessons)
+    if not found:
+        output = (f"No lesson file found in your submission (it holds {_listing(submission) if folders else 'nothing'}). "
+                  f"Expected {expected_files(lessons)}, at the top of your upload or in a folder.")
+        points = sum(check.points for lesson in lessons for check in catalog.checks(lesson.name))
+        result = {"score": 0.0, "max_score": points, "stdout_visibility": "hidden", "tests": []}
+        return results.with_summary(result, execution_time=time.monotonic() - started, output=output)
+    stage(found, work / "submission")
+    graded = grade(work / "submission", lessons, work / "graded.json")
+    for test in graded["tests"]:  # the staging folder means nothing to a student
+        test["output"] = test["output"].replace(str(work / "submission"), "your submission")
+    return results.with_summary(graded, execution_time=time.monotonic() - started,
+                                output=summary(found, lessons, submission, folders))
+
+
+def write(result: dict, root: Path) -> Path:
+    path = root / "results" / "results.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``setup``: build the fixtures (a failure fails the image build). ``run``: grade, always writing results."""
+    command = (argv if argv is not None else sys.argv[1:] or ["run"])[0]
+    if command == "setup":
+        print("\n".join(build_fixtures()))
+        return 0
+    root, started = autograder_root(), time.monotonic()
+    try:
+        result = run(root)
+    except Exception as exc:  # the kit's failure, not the student's: say so, keep the traceback for instructors
+        traceback.print_exc(file=sys.stdout)
+        cause = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        failed = results.failed_run(KIT_FAILED.format(cause=cause))
+        result = results.with_summary(failed, execution_time=time.monotonic() - started)
+    print(f"autograder: wrote {write(result, root)}: {result['score']:g} points")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
