@@ -99,7 +99,7 @@ def test_cluster_calls_are_retried_while_the_dashboard_is_not_answering():
 
     import requests
 
-    from graders.engine.batch import GradingFailed
+    from graders.engine.stream import GradingFailed
     from graders.engine.jobs import patiently
     from graders.engine.raysession import free_port
 

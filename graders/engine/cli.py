@@ -18,6 +18,9 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--use-gpu", choices=("auto", "yes", "no"), default="auto")
     grade.add_argument("--data", action="append", default=[], metavar="NAME=PATH",
                        help="read a data set from another place, e.g. taxi=s3://...")
+    # Set by a batch, which supervises and resumes gradings itself.
+    grade.add_argument("--results-stream", help=argparse.SUPPRESS)
+    grade.add_argument("--skip-check", action="append", default=[], help=argparse.SUPPRESS)
 
     assign = sub.add_parser("assign", help="regenerate exercises/ from solutions/ (for the kit's maintainers)")
     assign.add_argument("--check", action="store_true", help="only report stale exercises; exit 1 if any")

@@ -19,12 +19,11 @@ import json
 import signal
 import time
 import uuid
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from graders.engine import course, feedback, results
+from graders.engine import course, feedback, results, stream
 from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, RayUnavailable, free_port, start_ray, stop_ray
 from graders.engine.submission import LessonNotStarted, LessonUnavailable, load_lesson, untouched
 
@@ -236,7 +235,7 @@ def ray_cluster(pytestconfig: pytest.Config, submission: Path, tmp_path_factory)
             cluster = start_ray(submission=submission, storage_path=storage, address=opt("ray_address"),
                                 use_gpu=opt("use_gpu"))
     except RayUnavailable as exc:
-        _stream(pytestconfig, {"ray_unavailable": str(exc)})
+        stream.write(pytestconfig.getoption("results_stream"), {"ray_unavailable": str(exc)})
         pytest.exit(f"grading could not run: {exc}", returncode=EXIT_RAY_UNAVAILABLE)
     yield cluster
     stop_ray()
@@ -389,12 +388,16 @@ def _outcome(item: pytest.Item, excinfo: pytest.ExceptionInfo, submission: Path)
     return results.FAILED, feedback.describe(exc, submission)
 
 
-def _stream(config: pytest.Config, entry: dict) -> None:
-    """Append one line to ``--results-stream``: a batch keeps what a dying process already graded."""
-    path = config.getoption("results_stream")
-    if path:
-        with open(path, "a") as f:
-            f.write(json.dumps(entry) + "\n")
+def _unscored(item: pytest.Item) -> results.CheckResult:
+    mark = item.get_closest_marker("check")
+    return results.CheckResult(_lesson_of(item).name, item.name.removeprefix("test_"), float(mark.kwargs["points"]),
+                               fraction=1.0, hint=mark.kwargs.get("hint", ""), hidden=bool(mark.kwargs.get("hidden")))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Stream the checks this run will grade: a supervisor tells the unfinished ones apart."""
+    stream.plan(session.config.getoption("results_stream"),
+                [_unscored(item) for item in session.items if _check_name(item) is not None])
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -402,7 +405,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem) -> None:
     """Note which check is running, so a process that dies in it can be told apart."""
     name = _check_name(item)
     if name is not None:
-        _stream(item.config, {"started": name})
+        stream.started(item.config.getoption("results_stream"), name)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -416,12 +419,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     state = item.config.stash[STATE]
     if rep.skipped and rep.when != "teardown":  # a check that does not apply here: neither scored nor counted
         state.checks.pop(item.nodeid, None)
-        _stream(item.config, {"check": _check_name(item), "skipped": True})
+        stream.skipped(item.config.getoption("results_stream"), _check_name(item))
         return
     if rep.when == "setup":
-        state.checks[item.nodeid] = results.CheckResult(
-            lesson.name, item.name.removeprefix("test_"), float(mark.kwargs["points"]), fraction=1.0,
-            hint=mark.kwargs.get("hint", ""), hidden=bool(mark.kwargs.get("hidden")))
+        state.checks[item.nodeid] = _unscored(item)
     result = state.checks.get(item.nodeid)
     if result is None:
         return
@@ -431,13 +432,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         result.fraction = item.stash.get(FRACTION, 0.0)
         rep.longrepr = result.message + (f"\n{results.hint_pointer(result)}" if result.hint else "")
     if rep.when == "teardown":
-        _stream(item.config, {"check": result.qualified_name, **asdict(result)})
+        stream.finished(item.config.getoption("results_stream"), result)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    """The score table, after pytest's own summary."""
+    """The score table, after pytest's own summary (a supervised run's supervisor prints it, whole)."""
     state = config.stash[STATE]
-    if not state.checks:
+    if not state.checks or config.getoption("results_stream"):
         return
     report = state.report()
     terminalreporter.section("score")
