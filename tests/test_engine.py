@@ -128,3 +128,40 @@ def test_unreachable_ray_exits_non_zero():
                            env=FAKE, timeout=600)
     assert proc.returncode not in (0, 1)
     assert "could not start or reach Ray" in proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def edge() -> dict[str, dict]:
+    return by_name(grade("edge", lessons="4"))
+
+
+def test_a_check_failing_after_full_credit_scores_zero(edge):
+    check = edge["lesson4_edge::credit_then_fails"]
+    assert check["score"] == 0 and "confirm(): expected 'ok', got 'wrong'" in check["output"], check
+
+
+@pytest.mark.parametrize("check, words", [("cast", "ArrowNotImplementedError: Unsupported cast"),
+                                          ("handler", "NotImplementedError: emit must be implemented")])
+def test_a_library_not_implemented_error_in_started_code_is_a_failure(edge, check, words):
+    """Only a function still the stub reads "not started"; a started one shows the library's error."""
+    result = edge[f"lesson4_edge::{check}"]
+    assert result["score"] == 0 and not result["output"].startswith("not started"), result
+    assert words in result["output"] and "lesson4_edge.py" in result["output"], result
+
+
+def test_a_stub_reads_not_started_with_its_name(edge):
+    assert edge["lesson4_edge::todo"]["output"].startswith("not started: `todo` still raises"), edge
+
+
+def test_grade_survives_a_check_that_kills_its_process(tmp_path):
+    """erin's add calls os._exit(3): that check (and hidden_add, which calls add) scores zero with the
+    reason; the others count; results.json, the report and the score table are still written."""
+    report = tmp_path / "report.md"
+    result = kit.grade(HERE / "submissions" / "batch" / "erin", lessons="1", env=FAKE, extra=["--report", str(report)])
+    tests = by_name(result)
+    assert result["score"] == pytest.approx(3) and result["max_score"] == 8
+    for died in ("add", "hidden_add"):
+        assert tests[f"lesson1_fake::{died}"]["score"] == 0
+        assert "grading process died" in tests[f"lesson1_fake::{died}"]["output"]
+    assert tests["lesson1_fake::finishes"]["score"] == 1
+    assert "3 / 8" in result["stdout"] and "lesson1_fake::add" in report.read_text()

@@ -44,7 +44,6 @@ LESSON_NOT_STARTED_MSG = ("not started: every exercise of {lesson}.py still rais
 TIMEOUT_MSG = ("took longer than this check's budget of {budget:g} s and was stopped "
                "(an endless loop, or waiting on something that never comes?).")
 STATE = pytest.StashKey["GradingState"]()
-FRACTION = pytest.StashKey[float]()
 
 
 class GradingState:
@@ -282,29 +281,37 @@ def data(pytestconfig: pytest.Config) -> DataSets:
     return DataSets(pytestconfig.getoption("data"))
 
 
+class PartialCredit(AssertionError):
+    """A measured value short of full points: the check earns ``share`` of its points.
+
+    Only this failure keeps credit: a check that fails any other way, even after ``credit.scale``
+    reached full points, scores zero.
+    """
+
+    def __init__(self, message: str, share: float):
+        super().__init__(message)
+        self.share = share
+
+
 class Credit:
     """Partial credit: a measured value between a floor (nothing) and a target (full points)."""
-
-    def __init__(self, item: pytest.Item):
-        self.item = item
 
     def scale(self, what: str, measured: float, *, floor: float, target: float) -> float:
         """Record the share earned; fail with the numbers when it is short of full points."""
         __tracebackhide__ = True
         span = target - floor
         share = 1.0 if span == 0 else min(1.0, max(0.0, (measured - floor) / span))
-        self.item.stash[FRACTION] = share
         if share < 1.0:
             direction = "at least" if span > 0 else "at most"
-            raise AssertionError(f"{what}: measured {measured:.4g}; full points need {direction} {target:.4g}, "
-                                 f"none at {floor:.4g}; earned {share:.0%} of the points")
+            raise PartialCredit(f"{what}: measured {measured:.4g}; full points need {direction} {target:.4g}, "
+                                f"none at {floor:.4g}; earned {share:.0%} of the points", share)
         return share
 
 
 @pytest.fixture
-def credit(request: pytest.FixtureRequest) -> Credit:
+def credit() -> Credit:
     """Partial credit for measured quantities (accuracy, AUC, loss)."""
-    return Credit(request.node)
+    return Credit()
 
 
 class ServeApps:
@@ -382,9 +389,9 @@ def _outcome(item: pytest.Item, excinfo: pytest.ExceptionInfo, submission: Path)
     if "Timeout" in str(exc) and type(exc).__name__ == "Failed":
         budget = item.get_closest_marker("timeout").args[0]
         return results.FAILED, TIMEOUT_MSG.format(budget=budget)
-    if feedback.not_started(exc):
-        func = feedback.stub_function(exc, submission)
-        return results.NOT_STARTED, NOT_STARTED_MSG.format(what=f"`{func}`" if func else "a function it needs")
+    stub = feedback.stub_raised(exc, submission)
+    if stub is not None:
+        return results.NOT_STARTED, NOT_STARTED_MSG.format(what=f"`{stub}`")
     return results.FAILED, feedback.describe(exc, submission)
 
 
@@ -429,7 +436,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     result.seconds += rep.duration
     if rep.failed and call.excinfo is not None and result.status == results.PASSED and rep.when != "teardown":
         result.status, result.message = _outcome(item, call.excinfo, state.submission)
-        result.fraction = item.stash.get(FRACTION, 0.0)
+        result.fraction = call.excinfo.value.share if isinstance(call.excinfo.value, PartialCredit) else 0.0
         rep.longrepr = result.message + (f"\n{results.hint_pointer(result)}" if result.hint else "")
     if rep.when == "teardown":
         stream.finished(item.config.getoption("results_stream"), result)
