@@ -58,3 +58,27 @@ def make_mutant(lesson: str, mutant: Path, dest: Path) -> tuple[Path, list[str]]
     source = (KIT / "solutions" / f"{lesson}.py").read_text()
     (dest / f"{lesson}.py").write_text(f"{source}\n\n# ---- mutant {mutant.stem}: overrides follow ----\n{text}")
     return dest, list(breaks)
+
+
+def other_data(folder: Path) -> dict[str, Path]:
+    """Each data set as files other than the kit's defaults, under ``folder``: taxi trips of another seed
+    and size without the index column, MNIST and PNG digits of another split, the model in another folder.
+    Grade with them through ``grade(..., extra=data_args(other_data(tmp)))``."""
+    import shutil
+
+    import fixtures
+    from fixtures import taxi_gen
+
+    trips = folder / "given" / "trips.parquet"
+    trips.parent.mkdir(parents=True, exist_ok=True)
+    taxi_gen.write(taxi_gen.generate(seed=7, n=5000), trips)
+    model = folder / "models" / "digits.pt"
+    model.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(fixtures.mnist_model(), model)
+    return {"taxi": trips, "mnist": fixtures.mnist_root(3, cache=folder / "mnist"),
+            "mnist_png": fixtures.mnist_png(2, cache=folder / "png"), "mnist_model": model}
+
+
+def data_args(given: dict[str, Path]) -> list[str]:
+    """``--data NAME=PATH`` for each data set in ``given``."""
+    return [arg for name, path in given.items() for arg in ("--data", f"{name}={path}")]

@@ -165,3 +165,25 @@ def test_grade_survives_a_check_that_kills_its_process(tmp_path):
         assert "grading process died" in tests[f"lesson1_fake::{died}"]["output"]
     assert tests["lesson1_fake::finishes"]["score"] == 1
     assert "3 / 8" in result["stdout"] and "lesson1_fake::add" in report.read_text()
+
+
+def test_data_given_with_the_data_option_feeds_every_public_read(tmp_path):
+    """Files other than the kit's (other rows, another size, another folder) are what every seed-0 read
+    gets, options included; hidden seeds stay the kit's."""
+    import fixtures
+    from graders.engine.datasets import DataSets
+
+    given = kit.other_data(tmp_path)
+    data = DataSets(kit.data_args(given)[1::2])
+    trips, mnist = given["taxi"], given["mnist"]
+
+    for name, path in given.items():
+        assert data.path(name) == data.public(name) == str(path)
+    assert data.path("taxi", with_index=True) == str(trips)
+    raw = Path(data.path("mnist", train_limit=100)) / "MNIST" / "raw"
+    given_raw = mnist / "MNIST" / "raw"
+    images = (given_raw / "train-images-idx3-ubyte").read_bytes()
+    assert (raw / "train-images-idx3-ubyte").read_bytes()[16:] == images[16:16 + 100 * 28 * 28]
+    assert (raw / "train-labels-idx1-ubyte").read_bytes()[8:] == (given_raw / "train-labels-idx1-ubyte").read_bytes()[8:108]
+    assert (raw / "t10k-images-idx3-ubyte").read_bytes() == (given_raw / "t10k-images-idx3-ubyte").read_bytes()
+    assert data.path("taxi", seed=1) == str(fixtures.taxi(1)) and data.path("mnist_png", seed=1) == str(fixtures.mnist_png(1))

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from graders.engine import course, feedback, results, stream
+from graders.engine.datasets import DataSets
 from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, RayUnavailable, free_port, start_ray, stop_ray
 from graders.engine.submission import LessonNotStarted, LessonUnavailable, load_lesson, untouched
 
@@ -57,6 +58,10 @@ class GradingState:
         self.checks: dict[str, results.CheckResult] = {}
         self.hidden_skipped: dict[str, float] = {}
         self.run_token = uuid.uuid4().hex[:8]
+        try:
+            self.data = DataSets(opt("data"))
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
     def claim(self, folder: Path) -> None:
         """Take ``folder`` as the submission, unless another one was named."""
@@ -252,33 +257,10 @@ def storage_path(ray_cluster) -> str:
     return str(ray_cluster.storage_path)
 
 
-class DataSets:
-    """The course's data sets: the kit's fixtures by default, or ``--data NAME=PATH``."""
-
-    BUILDERS = {"taxi": "taxi", "mnist": "mnist_root", "mnist_png": "mnist_png", "mnist_model": "mnist_model"}
-
-    def __init__(self, overrides: list[str]):
-        self.overrides = {}
-        for spec in overrides:
-            name, sep, path = spec.partition("=")
-            if not sep or name not in self.BUILDERS:
-                raise pytest.UsageError(f"--data {spec!r}: expected NAME=PATH with NAME one of {', '.join(self.BUILDERS)}")
-            self.overrides[name] = path
-
-    def path(self, name: str, seed: int = 0, **options) -> str:
-        """Where data set ``name`` lives; seeds other than 0 are the graders' hidden variants."""
-        if seed == 0 and not options and name in self.overrides:
-            return self.overrides[name]
-        import fixtures
-
-        return str(getattr(fixtures, self.BUILDERS[name])(seed, **options) if name != "mnist_model"
-                   else fixtures.mnist_model())
-
-
 @pytest.fixture(scope="session")
 def data(pytestconfig: pytest.Config) -> DataSets:
-    """The data sets, with the instructor's ``--data`` overrides applied."""
-    return DataSets(pytestconfig.getoption("data"))
+    """The data sets, with the instructor's ``--data`` overrides applied (``datasets.DataSets``)."""
+    return pytestconfig.stash[STATE].data
 
 
 class PartialCredit(AssertionError):
