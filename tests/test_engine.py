@@ -114,13 +114,36 @@ def test_markdown_report(tmp_path):
     assert "| lesson1_fake |" in text and "lesson1_fake::accuracy" in text and "Hint" not in text.split("accuracy")[0]
 
 
+GOOD = str(CORPUS / "good")
+
+
 @pytest.mark.parametrize("args, message", [
-    (["grade", "/no/such/folder"], "is not a folder"),
-    (["grade", str(CORPUS / "good"), "--lessons", "7"], "no lesson '7'"),
+    (["grade", "/no/such/folder"], "/no/such/folder is not a folder"),
+    (["grade", GOOD, "--lessons", "7"], "no lesson '7'"),
+    (["grade", GOOD, "--data", "taxi"], "expected NAME=PATH"),
+    (["grade", GOOD, "--data", "trips=/tmp"], "no data set 'trips'; the data sets are taxi"),
+    (["grade", GOOD, "--data", "taxi=/no/such/file.parquet"], "/no/such/file.parquet does not exist"),
+    (["batch", str(CORPUS), "--out", "/tmp/never.csv", "--lessons", "9"], "no lesson '9'"),
+    (["batch", "/no/such/class", "--out", "/tmp/never.csv"], "/no/such/class is not a folder"),
+    (["batch", str(CORPUS), "--out", "/tmp/never.csv", "--limit", "0"], "--limit: '0': give a float above 0"),
+    (["batch", str(CORPUS), "--out", "/tmp/never.csv", "--jobs", "0"], "--jobs: '0': give a int above 0"),
+    (["watch", "9"], "no lesson '9'"),
+    (["watch", "--submission", "/no/such/folder"], "/no/such/folder is not a folder"),
+    (["hint", "9"], "no lesson '9'"),
+    (["hint", "1", "nope"], "has no check 'nope'"),
+    (["progress", "--submission", "/no/such/folder"], "/no/such/folder is not a folder"),
+    (["nbgrader", "/tmp/never", "--lessons", "9"], "no lesson '9'"),
+    (["nbgrader", "/tmp/never", "--solutions", "/no/such/folder"], "/no/such/folder is not a folder"),
+    (["release", str(CORPUS)], "already exists; name a new folder"),
 ])
-def test_usage_errors_exit_non_zero(args, message):
-    proc = kit.run_graders(*args, env=FAKE)
-    assert proc.returncode == 2 and message in proc.stderr
+def test_usage_errors_exit_2_with_the_problem_and_the_fix(args, message):
+    proc = kit.run_graders(*args, env=FAKE, timeout=120)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_use_gpu_yes_without_gpus_stops_at_once():
+    proc = kit.run_graders("grade", GOOD, "--lessons", "2", "--use-gpu", "yes", env=FAKE, timeout=300)
+    assert proc.returncode == 3 and "--use-gpu yes, but the Ray cluster reports no GPU" in proc.stderr, proc.stderr
 
 
 def test_unreachable_ray_exits_non_zero():

@@ -96,13 +96,14 @@ def main(*, directory: str, lessons: str | None = None, json_path: str | None = 
 
         try:
             report = supervise(str(folder.resolve()), once, stream_path, lessons=chosen, skip=list(skip_check))
+            collected = bool(stream.read(stream_path).planned)
         except stream.RayUnavailable as exc:
             print(f"graders grade: grading could not run: {exc}", file=sys.stderr)
             return EXIT_RAY_UNAVAILABLE
         except KeyboardInterrupt:
             print("graders grade: interrupted", file=sys.stderr)
             return PYTEST_INTERRUPTED
-    if codes[-1] not in PYTEST_RAN and not report.checks:
+    if codes[-1] not in PYTEST_RAN and not collected:  # a usage error, no check collected ...
         print(f"graders grade: grading did not run to the end (pytest exit code {codes[-1]})", file=sys.stderr)
         return codes[-1] or 1
     results.write(report, json_path=json_path, markdown_path=report_path)

@@ -21,6 +21,7 @@ DIED_MSG = ("the grading process died while running this check (does your code c
             "or crash the interpreter?); it scores zero and the other checks were graded apart.")
 LIMIT_MSG = "not graded: the submission ran past its wall-clock limit of {limit:g} s before this check ended."
 GAVE_UP_MSG = f"not graded: the grading process died {MAX_RESTARTS} times before this check ran."
+ENDED_MSG = "not graded: the grading run ended before this check ran."
 
 # run(skip, timeout) grades once, leaving out the checks named in ``skip``, within ``timeout`` seconds
 # (None: no limit); it returns True when it was stopped at the timeout.
@@ -35,13 +36,14 @@ def supervise(name: str, run: Run, stream_path: Path, *, lessons: list[course.Le
     next (a batch around a ``grade``) sees it graded.
     """
     deadline = None if limit is None else time.monotonic() + limit
-    timed_out, streamed = False, stream.Stream()
+    streamed, unfinished = stream.Stream(), GAVE_UP_MSG
     for _ in range(MAX_RESTARTS):
         left_out = sorted({*skip, *streamed.finished, *streamed.skipped})
         timeout = None if deadline is None else max(1.0, deadline - time.monotonic())
         timed_out = run(left_out, timeout)
         streamed = stream.read(stream_path)
         if timed_out or streamed.running is None:  # a process that ends normally finishes every check it starts
+            unfinished = LIMIT_MSG.format(limit=limit) if timed_out else ENDED_MSG
             break
         dead = streamed.planned.get(streamed.running) or _declared(lessons).get(streamed.running)
         dead = dead or results.CheckResult(*streamed.running.split("::", 1), max_points=0.0)
@@ -49,7 +51,6 @@ def supervise(name: str, run: Run, stream_path: Path, *, lessons: list[course.Le
         streamed = stream.read(stream_path)
         if streamed.planned and set(streamed.planned) <= {*skip, *streamed.finished, *streamed.skipped}:
             break
-    unfinished = LIMIT_MSG.format(limit=limit) if timed_out or deadline is not None else GAVE_UP_MSG
     return _complete(name, streamed, lessons, unfinished, skip)
 
 
