@@ -25,7 +25,8 @@ import pytest
 
 from graders.engine import course, feedback, results, stream
 from graders.engine.datasets import DataSets
-from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, RayUnavailable, free_port, start_ray, stop_ray
+from graders.engine.raysession import (EXIT_RAY_UNAVAILABLE, RayCluster, RayUnavailable, free_port, start_ray,
+                                       stop_ray)
 from graders.engine.submission import LessonNotStarted, LessonUnavailable, load_lesson, untouched
 
 SUBMISSION_DESC = "folder holding the student's lessonN_*.py modules (default: the folder being collected)"
@@ -58,6 +59,9 @@ class GradingState:
         self.checks: dict[str, results.CheckResult] = {}
         self.hidden_skipped: dict[str, float] = {}
         self.run_token = uuid.uuid4().hex[:8]
+        self.restart_ray = None  # how this run started Ray (set once it did), to start it again
+        self.ray_gcs: str | None = None  # the address of the run's Ray, as it started it
+        self.serve_port: int | None = None  # the port of the run's Serve proxy, once started
         try:
             self.data = DataSets(opt("data"))
         except ValueError as exc:
@@ -196,7 +200,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     the untouched stub, starts no Ray and trains nothing."""
     lesson = _lesson_of(item)
     if lesson is not None:
-        module = load_lesson(item.config.stash[STATE].submission, lesson.name)
+        state = item.config.stash[STATE]
+        try:
+            module = load_lesson(state.submission, lesson.name)
+        finally:  # importing it may have stopped Ray or Serve
+            restore_ray(state)
         if untouched(module, lesson.name):
             raise LessonNotStarted(LESSON_NOT_STARTED_MSG.format(lesson=lesson.name))
 
@@ -232,17 +240,43 @@ def check_clock_paused():
 @pytest.fixture(scope="session")
 def ray_cluster(pytestconfig: pytest.Config, submission: Path, tmp_path_factory):
     """One Ray instance for the whole run, started by the first check that needs it."""
-    opt = pytestconfig.getoption
+    opt, state = pytestconfig.getoption, pytestconfig.stash[STATE]
     storage = Path(opt("storage_path") or tmp_path_factory.mktemp("ray-storage"))
-    try:
-        with check_clock_paused():
-            cluster = start_ray(submission=submission, storage_path=storage, address=opt("ray_address"),
-                                use_gpu=opt("use_gpu"))
-    except RayUnavailable as exc:
-        stream.write(pytestconfig.getoption("results_stream"), {"ray_unavailable": str(exc)})
-        pytest.exit(f"grading could not run: {exc}", returncode=EXIT_RAY_UNAVAILABLE)
+
+    def start() -> RayCluster:
+        import ray
+
+        try:
+            with check_clock_paused():
+                cluster = start_ray(submission=submission, storage_path=storage, address=opt("ray_address"),
+                                    use_gpu=opt("use_gpu"))
+        except RayUnavailable as exc:
+            stream.write(opt("results_stream"), {"ray_unavailable": str(exc)})
+            pytest.exit(f"grading could not run: {exc}", returncode=EXIT_RAY_UNAVAILABLE)
+        state.ray_gcs = ray.get_runtime_context().gcs_address
+        return cluster
+
+    cluster = start()
+    state.restart_ray = start
     yield cluster
+    state.restart_ray = None
     stop_ray()
+
+
+def restore_ray(state: GradingState) -> None:
+    """Start the run's Ray (and Serve, on its port) again if a student's code stopped or replaced it:
+    what one lesson does to Ray costs that lesson's checks, never a later lesson's."""
+    if state.restart_ray is None:
+        return
+    import ray
+
+    restarted = not (ray.is_initialized() and ray.get_runtime_context().gcs_address == state.ray_gcs)
+    if restarted:
+        if ray.is_initialized():  # an instance the student's code started on its own
+            ray.shutdown()
+        state.restart_ray()
+    if state.serve_port is not None and (restarted or not port_answers(state.serve_port)):
+        start_serve(state.serve_port)
 
 
 @pytest.fixture(scope="session")
@@ -325,19 +359,36 @@ class ServeApps:
 
 
 @pytest.fixture(scope="session")
-def serve_url(ray_cluster) -> str:
+def serve_url(ray_cluster, pytestconfig: pytest.Config) -> str:
     """Start Ray Serve's HTTP proxy on a free loopback port; its base URL.
 
     Serve already running on the cluster (a warm head in watch mode) keeps its own port: ask it.
     """
-    from ray import serve
     from ray.serve.context import _get_global_client
 
-    with check_clock_paused():
-        serve.start(http_options={"host": "127.0.0.1", "port": free_port()})
+    start_serve(free_port())
     http = _get_global_client().http_config
+    pytestconfig.stash[STATE].serve_port = http.port
     yield f"http://{'127.0.0.1' if http.host in ('0.0.0.0', '::') else http.host}:{http.port}"
+    pytestconfig.stash[STATE].serve_port = None
     # An embedded instance ends with the run, Serve with it; on a cluster, Serve is the cluster's.
+
+
+def start_serve(port: int) -> None:
+    """Start Ray Serve's HTTP proxy on loopback ``port`` (a Serve already running keeps its own)."""
+    from ray import serve
+
+    with check_clock_paused():
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+
+
+def port_answers(port: int) -> bool:
+    """Whether something listens on loopback ``port``."""
+    import socket
+
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        return True
+    return False
 
 
 @pytest.fixture(scope="module")
