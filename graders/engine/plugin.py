@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine import course, feedback, results, stream
+from graders.engine import course, feedback, results, stream, watchdog
 from graders.engine.datasets import DataSets
 from graders.engine.raysession import (EXIT_RAY_UNAVAILABLE, RayCluster, RayUnavailable, free_port, start_ray,
                                        stop_ray)
@@ -106,6 +106,13 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the marker and the run's state."""
     config.addinivalue_line("markers", "check(points, hint='', hidden=False): a graded check")
     config.stash[STATE] = GradingState(config)
+    config.pluginmanager.register(watchdog.GuardPlugin(_budget_message), "graders-watchdog")
+
+
+def _budget_message(item: pytest.Item) -> str | None:
+    """What a check that ran out of its time budget reads (None for anything but a check)."""
+    timeout = item.get_closest_marker("timeout")
+    return TIMEOUT_MSG.format(budget=timeout.args[0]) if _check_name(item) and timeout else None
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -419,6 +426,8 @@ def _outcome(item: pytest.Item, excinfo: pytest.ExceptionInfo, submission: Path)
         return results.FAILED, str(exc)
     if isinstance(exc, LessonNotStarted):
         return results.NOT_STARTED, str(exc)
+    if isinstance(exc, watchdog.Stopped):
+        return results.FAILED, str(exc)
     if "Timeout" in str(exc) and type(exc).__name__ == "Failed":
         budget = item.get_closest_marker("timeout").args[0]
         return results.FAILED, TIMEOUT_MSG.format(budget=budget)
