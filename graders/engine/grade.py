@@ -85,7 +85,7 @@ def main(*, directory: str, lessons: str | None = None, json_path: str | None = 
     with tempfile.TemporaryDirectory(prefix="graders-grade-") as tmp:
         stream_path = Path(results_stream or Path(tmp) / "stream.jsonl")
         args = pytest_args(directory=folder.resolve(), lessons=chosen, ray_address=ray_address, use_gpu=use_gpu,
-                           data=data, extra=[*extra, "--results-stream", str(stream_path)])
+                           data=data, extra=["--results-stream", str(stream_path), *extra])
         codes = []
 
         def once(skip: list[str], timeout: float | None) -> bool:

@@ -35,7 +35,7 @@ class Guard:
     def __init__(self, timeout_message: str):
         self.reason: str | None = None
         self.timeout_message = timeout_message
-        self._done = threading.Event()
+        self._done, self._lock = threading.Event(), threading.Lock()
         self._alarm = None
 
     def __enter__(self) -> Guard:
@@ -45,7 +45,8 @@ class Guard:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self._done.set()
+        with self._lock:  # no interrupt after this
+            self._done.set()
         if self._alarm is not None:
             signal.signal(signal.SIGALRM, self._alarm)
         if self.reason is not None:  # whatever the interrupted code raised (or returned) after it
@@ -61,10 +62,11 @@ class Guard:
                 reason = infeasible_request()
             except Exception:  # Ray going down under the check: not this watch's business
                 continue
-            if reason and not self._done.is_set():
-                self.reason = reason
-                _thread.interrupt_main()  # SIGINT's handler: a KeyboardInterrupt, or Ray Train's graceful abort
-                return
+            with self._lock:
+                if reason and not self._done.is_set():
+                    self.reason = reason
+                    _thread.interrupt_main()  # SIGINT's handler: a KeyboardInterrupt, or Ray Train's graceful abort
+                    return
 
 
 def infeasible_request() -> str | None:
@@ -137,8 +139,14 @@ class GuardPlugin:
         message = self.budget_message(item)
         if message is None:
             return (yield)
-        with Guard(message):
-            return (yield)
+        guard = Guard(message)
+        try:
+            with guard:
+                return (yield)
+        except KeyboardInterrupt:  # one that arrived as the phase ended
+            if guard.reason is None:
+                raise
+            raise Stopped(guard.reason) from None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_setup(self, item):

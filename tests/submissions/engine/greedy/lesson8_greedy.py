@@ -1,4 +1,4 @@
-"""Hostile: ignores the num_workers it is given and asks for 16 CPUs, then waits on Ray forever."""
+"""Hostile: ignores the num_workers it is given and asks for 64 CPUs, then waits on Ray forever."""
 import time
 
 import ray
@@ -6,7 +6,7 @@ from ray.util.placement_group import placement_group
 
 
 def reserve(num_workers):
-    group = placement_group([{"CPU": 1}] * 16)  # hard-coded: the grader's cluster has 4 CPUs
+    group = placement_group([{"CPU": 1}] * 64)  # hard-coded: more than the grader's cluster has
     ray.get(group.ready())
     return "reserved"
 
