@@ -119,7 +119,7 @@ GOOD = str(CORPUS / "good")
 
 @pytest.mark.parametrize("args, message", [
     (["grade", "/no/such/folder"], "/no/such/folder is not a folder"),
-    (["grade", GOOD, "--lessons", "7"], "no lesson '7'"),
+    (["grade", GOOD, "--lessons", "9"], "no lesson '9'"),
     (["grade", GOOD, "--data", "taxi"], "expected NAME=PATH"),
     (["grade", GOOD, "--data", "trips=/tmp"], "no data set 'trips'; the data sets are taxi"),
     (["grade", GOOD, "--data", "taxi=/no/such/file.parquet"], "/no/such/file.parquet does not exist"),
