@@ -59,11 +59,19 @@ def run_pytest_child(args: list[str]) -> int:
             sys.stdout.flush()
             sys.stderr.flush()
             os._exit(code)
-    while True:
-        try:
-            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        except KeyboardInterrupt:  # Ctrl-C reached the child too: it ends its session, then we do
-            continue
+    def stop(signum, frame):  # a `kill` of the supervisor alone ends the grading, not just the supervisor
+        os.kill(pid, signum)
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        while True:
+            try:
+                return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+            except KeyboardInterrupt:  # Ctrl-C reached the child too: it ends its session, then we do
+                continue
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(*, directory: str, lessons: str | None = None, json_path: str | None = None,
