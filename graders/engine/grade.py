@@ -7,6 +7,7 @@ results.json, the report and the score table from every child's results.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -54,6 +55,7 @@ def run_pytest_child(args: list[str]) -> int:
     if pid == 0:  # the child: grade, then leave without running the parent's exit handlers
         code = 1
         try:
+            _die_with_parent()
             code = int(pytest.main(args))
         finally:
             sys.stdout.flush()
@@ -72,6 +74,14 @@ def run_pytest_child(args: list[str]) -> int:
                 continue
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _die_with_parent() -> None:
+    """Linux: the child is killed when the supervisor is, even by SIGKILL (its Ray dies with it)."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def main(*, directory: str, lessons: str | None = None, json_path: str | None = None,
