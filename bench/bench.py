@@ -30,7 +30,7 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
-from graders.engine import batch  # noqa: E402
+from graders.engine import stream as stream_module  # noqa: E402
 
 TARGETS = {"grade_s": 120, "overhead_ratio": 1.10, "lesson_budget_s": {
     "lesson1_taxi": 90, "lesson2_train": 60, "lesson3_tune": 60, "lesson4_data": 45, "lesson5_serve": 60}}
@@ -47,7 +47,7 @@ def bench_grade(tmp: Path) -> dict:
     stream = tmp / "stream.jsonl"
     seconds, proc = timed([sys.executable, "-m", "graders", "grade", "solutions", "--json", str(tmp / "r.json"),
                            "--results-stream", str(stream)])
-    finished = batch.read_stream(stream).finished
+    finished = stream_module.read(stream).finished
     per_lesson = {}
     for r in finished.values():
         per_lesson[r.lesson] = round(per_lesson.get(r.lesson, 0) + r.seconds, 1)

@@ -76,3 +76,27 @@ def make_mutant(lesson: str, mutant: Path, dest: Path) -> tuple[Path, list[str]]
     """A submission folder holding the reference solution with ``mutant``'s overrides appended, and the
     checks it must lose (its ``BREAKS``)."""
     return make_submission(lesson, [mutant], dest), breaks_of(mutant)
+
+
+def other_data(folder: Path) -> dict[str, Path]:
+    """Each data set as files other than the kit's defaults, under ``folder``: taxi trips of another seed
+    and size without the index column, MNIST and PNG digits of another split, the model in another folder.
+    Grade with them through ``grade(..., extra=data_args(other_data(tmp)))``."""
+    import shutil
+
+    import fixtures
+    from fixtures import taxi_gen
+
+    trips = folder / "given" / "trips.parquet"
+    trips.parent.mkdir(parents=True, exist_ok=True)
+    taxi_gen.write(taxi_gen.generate(seed=7, n=5000), trips)
+    model = folder / "models" / "digits.pt"
+    model.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(fixtures.mnist_model(), model)
+    return {"taxi": trips, "mnist": fixtures.mnist_root(3, cache=folder / "mnist"),
+            "mnist_png": fixtures.mnist_png(2, cache=folder / "png"), "mnist_model": model}
+
+
+def data_args(given: dict[str, Path]) -> list[str]:
+    """``--data NAME=PATH`` for each data set in ``given``."""
+    return [arg for name, path in given.items() for arg in ("--data", f"{name}={path}")]

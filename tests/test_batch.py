@@ -97,6 +97,20 @@ def test_batch_on_a_cluster_runs_each_submission_as_a_ray_job(tmp_path):
     assert "grading process died" in feedback(out, "erin")["lesson1_fake::add"]["output"]
 
 
+def test_a_ray_job_past_its_limit_keeps_its_finished_checks(tmp_path):
+    """The job prints each result as it is written: stopping it at the limit loses only what was running."""
+    from graders.engine.cluster import local_head
+
+    out = tmp_path / "gradebook.csv"
+    with local_head(dashboard=True) as head:
+        proc = kit.run_graders("batch", str(CLASS.parent / "slow"), "--out", str(out), "--lessons", "5",
+                               "--limit", "45", "--ray-address", head.dashboard, env=FAKE)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = feedback(out, "hangs_last")
+    assert result["lesson5_slow::quick"]["score"] == 1, result
+    assert result["lesson5_slow::last"]["score"] == 0 and "wall-clock limit of 45 s" in result["lesson5_slow::last"]["output"]
+
+
 def test_cluster_calls_are_retried_while_the_dashboard_is_not_answering():
     """A dashboard that drops connections (busy, restarting) is retried; one that never answers leaves
     the student ungraded with the reason, never the batch crashed."""
@@ -105,7 +119,7 @@ def test_cluster_calls_are_retried_while_the_dashboard_is_not_answering():
 
     import requests
 
-    from graders.engine.batch import GradingFailed
+    from graders.engine.stream import GradingFailed
     from graders.engine.jobs import patiently
     from graders.engine.raysession import free_port
 

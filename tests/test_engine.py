@@ -114,13 +114,36 @@ def test_markdown_report(tmp_path):
     assert "| lesson1_fake |" in text and "lesson1_fake::accuracy" in text and "Hint" not in text.split("accuracy")[0]
 
 
+GOOD = str(CORPUS / "good")
+
+
 @pytest.mark.parametrize("args, message", [
-    (["grade", "/no/such/folder"], "is not a folder"),
-    (["grade", str(CORPUS / "good"), "--lessons", "7"], "no lesson '7'"),
+    (["grade", "/no/such/folder"], "/no/such/folder is not a folder"),
+    (["grade", GOOD, "--lessons", "9"], "no lesson '9'"),
+    (["grade", GOOD, "--data", "taxi"], "expected NAME=PATH"),
+    (["grade", GOOD, "--data", "trips=/tmp"], "no data set 'trips'; the data sets are taxi"),
+    (["grade", GOOD, "--data", "taxi=/no/such/file.parquet"], "/no/such/file.parquet does not exist"),
+    (["batch", str(CORPUS), "--out", "/tmp/never.csv", "--lessons", "9"], "no lesson '9'"),
+    (["batch", "/no/such/class", "--out", "/tmp/never.csv"], "/no/such/class is not a folder"),
+    (["batch", str(CORPUS), "--out", "/tmp/never.csv", "--limit", "0"], "--limit: '0': give a float above 0"),
+    (["batch", str(CORPUS), "--out", "/tmp/never.csv", "--jobs", "0"], "--jobs: '0': give a int above 0"),
+    (["watch", "9"], "no lesson '9'"),
+    (["watch", "--submission", "/no/such/folder"], "/no/such/folder is not a folder"),
+    (["hint", "9"], "no lesson '9'"),
+    (["hint", "1", "nope"], "has no check 'nope'"),
+    (["progress", "--submission", "/no/such/folder"], "/no/such/folder is not a folder"),
+    (["nbgrader", "/tmp/never", "--lessons", "9"], "no lesson '9'"),
+    (["nbgrader", "/tmp/never", "--solutions", "/no/such/folder"], "/no/such/folder is not a folder"),
+    (["release", str(CORPUS)], "already exists; name a new folder"),
 ])
-def test_usage_errors_exit_non_zero(args, message):
-    proc = kit.run_graders(*args, env=FAKE)
-    assert proc.returncode == 2 and message in proc.stderr
+def test_usage_errors_exit_2_with_the_problem_and_the_fix(args, message):
+    proc = kit.run_graders(*args, env=FAKE, timeout=120)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_use_gpu_yes_without_gpus_stops_at_once():
+    proc = kit.run_graders("grade", GOOD, "--lessons", "2", "--use-gpu", "yes", env=FAKE, timeout=300)
+    assert proc.returncode == 3 and "--use-gpu yes, but the Ray cluster reports no GPU" in proc.stderr, proc.stderr
 
 
 def test_unreachable_ray_exits_non_zero():
@@ -128,3 +151,86 @@ def test_unreachable_ray_exits_non_zero():
                            env=FAKE, timeout=600)
     assert proc.returncode not in (0, 1)
     assert "could not start or reach Ray" in proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def edge() -> dict[str, dict]:
+    return by_name(grade("edge", lessons="4"))
+
+
+def test_a_check_failing_after_full_credit_scores_zero(edge):
+    check = edge["lesson4_edge::credit_then_fails"]
+    assert check["score"] == 0 and "confirm(): expected 'ok', got 'wrong'" in check["output"], check
+
+
+@pytest.mark.parametrize("check, words", [("cast", "ArrowNotImplementedError: Unsupported cast"),
+                                          ("handler", "NotImplementedError: emit must be implemented")])
+def test_a_library_not_implemented_error_in_started_code_is_a_failure(edge, check, words):
+    """Only a function still the stub reads "not started"; a started one shows the library's error."""
+    result = edge[f"lesson4_edge::{check}"]
+    assert result["score"] == 0 and not result["output"].startswith("not started"), result
+    assert words in result["output"] and "lesson4_edge.py" in result["output"], result
+
+
+def test_a_stub_reads_not_started_with_its_name(edge):
+    assert edge["lesson4_edge::todo"]["output"].startswith("not started: `todo` still raises"), edge
+
+
+def test_grade_survives_a_check_that_kills_its_process(tmp_path):
+    """erin's add calls os._exit(3): that check (and hidden_add, which calls add) scores zero with the
+    reason; the others count; results.json, the report and the score table are still written."""
+    report = tmp_path / "report.md"
+    result = kit.grade(HERE / "submissions" / "batch" / "erin", lessons="1", env=FAKE, extra=["--report", str(report)])
+    tests = by_name(result)
+    assert result["score"] == pytest.approx(3) and result["max_score"] == 8
+    for died in ("add", "hidden_add"):
+        assert tests[f"lesson1_fake::{died}"]["score"] == 0
+        assert "grading process died" in tests[f"lesson1_fake::{died}"]["output"]
+    assert tests["lesson1_fake::finishes"]["score"] == 1
+    assert "3 / 8" in result["stdout"] and "lesson1_fake::add" in report.read_text()
+
+
+def test_data_given_with_the_data_option_feeds_every_public_read(tmp_path):
+    """Files other than the kit's (other rows, another size, another folder) are what every seed-0 read
+    gets, options included; hidden seeds stay the kit's."""
+    import fixtures
+    from graders.engine.datasets import DataSets
+
+    given = kit.other_data(tmp_path)
+    data = DataSets(kit.data_args(given)[1::2])
+    trips, mnist = given["taxi"], given["mnist"]
+
+    for name, path in given.items():
+        assert data.path(name) == data.public(name) == str(path)
+    assert data.path("taxi", with_index=True) == str(trips)
+    raw = Path(data.path("mnist", train_limit=100)) / "MNIST" / "raw"
+    given_raw = mnist / "MNIST" / "raw"
+    images = (given_raw / "train-images-idx3-ubyte").read_bytes()
+    assert (raw / "train-images-idx3-ubyte").read_bytes()[16:] == images[16:16 + 100 * 28 * 28]
+    assert (raw / "train-labels-idx1-ubyte").read_bytes()[8:] == (given_raw / "train-labels-idx1-ubyte").read_bytes()[8:108]
+    assert (raw / "t10k-images-idx3-ubyte").read_bytes() == (given_raw / "t10k-images-idx3-ubyte").read_bytes()
+    assert data.path("taxi", seed=1) == str(fixtures.taxi(1)) and data.path("mnist_png", seed=1) == str(fixtures.mnist_png(1))
+
+
+def test_a_lesson_that_stops_ray_and_serve_costs_no_other_lesson():
+    """lesson6 stops Serve when imported and Ray inside its check: the run's Ray and Serve (on its port)
+    are started again before the next check, so lesson 7 after it is graded whole, without timeouts."""
+    result = grade("shutdown", lessons="3,6,7")
+    assert result["score"] == result["max_score"] == 4, result["stdout"][-3000:]
+
+
+def test_an_impossible_request_and_a_wait_on_ray_each_cost_one_check():
+    """64 CPUs asked of a smaller cluster fails within seconds with the reason; a ray.get that never
+    returns ends at the check's budget (Ray's signal check used to swallow it); the next check runs."""
+    import time
+
+    from graders.engine.raysession import embedded_cpus
+
+    started = time.monotonic()
+    tests = by_name(grade("greedy", lessons="8", extra=["--use-gpu", "no"]))
+    reserve, waits = tests["lesson8_greedy::reserve"], tests["lesson8_greedy::waits"]
+    reason = f"asked for 64 workers x {{CPU: 1}}; the grader's cluster offers {embedded_cpus()} CPUs"
+    assert reserve["score"] == 0 and reason in reserve["output"] and "num_workers" in reserve["output"], reserve
+    assert waits["score"] == 0 and "budget of 30 s" in waits["output"], waits
+    assert tests["lesson8_greedy::after"]["score"] == 1, tests["lesson8_greedy::after"]
+    assert time.monotonic() - started < 600

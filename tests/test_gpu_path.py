@@ -46,7 +46,7 @@ def test_gpu_requests_reach_ray_as_resources(lessons_4_and_5, path):
 
 def test_a_check_of_the_cuda_half_skips_and_says_why():
     """The made-up GPU check: its task got half a logical GPU (asserted first), then CUDA is out of reach."""
-    proc = kit.run_graders("grade", str(GOOD), "--lessons", "6", "--use-gpu", "yes", "-rs",
+    proc = kit.run_graders("grade", str(GOOD), "--lessons", "9", "--use-gpu", "yes", "-rs",
                            env={**FAKE, LOGICAL_GPUS: "2"}, timeout=300)
     assert proc.returncode == 0 and "1 skipped" in proc.stdout, proc.stdout + proc.stderr  # neither failed nor passed
     assert "whether device() ran on the GPU needs CUDA" in proc.stdout, proc.stdout

@@ -17,90 +17,39 @@ import csv
 import json
 import os
 import resource
-import signal
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from graders.engine import catalog, course, results
+from graders.engine import course, results, stream
+from graders.engine.stream import GradingFailed
+from graders.engine.supervise import kill_group, supervise
 
-MAX_RESTARTS = 5
 MEMORY_LIMIT = 8 * 2**30  # bytes of data per process: a runaway allocation fails with MemoryError
-DIED_MSG = ("the grading process died while running this check (does your code call os._exit, "
-            "or crash the interpreter?); it scores zero and the other checks were graded apart.")
-class GradingFailed(RuntimeError):
-    """The grading infrastructure failed for a submission: it is left ungraded, to retry later."""
-
-
-LIMIT_MSG = "not graded: the submission ran past its wall-clock limit of {limit:g} s before this check ended."
-
-
-@dataclass
-class Stream:
-    """What a grading process streamed (``--results-stream``): read back after it ended or died."""
-
-    finished: dict[str, results.CheckResult] = field(default_factory=dict)
-    """Graded checks by name (``lesson::check``)."""
-    running: str | None = None
-    """The check that started last without finishing: where a dead process died."""
-    skipped: set[str] = field(default_factory=set)
-    """Checks that do not apply here (a GPU check without GPUs): neither scored nor counted."""
-
-
-def read_stream(path: Path) -> Stream:
-    """The results streamed to ``path`` so far."""
-    stream = Stream()
-    for line in (path.read_text().splitlines() if path.exists() else []):
-        entry = json.loads(line)
-        if "ray_unavailable" in entry:  # not the student's doing, whatever the exit status says
-            raise GradingFailed(f"{path.parent.name}: {entry['ray_unavailable']}; see {path.parent}/grading.log. "
-                                "Re-run the batch to retry.")
-        if "started" in entry:
-            stream.running = entry["started"]
-            continue
-        name = entry.pop("check")
-        if entry.get("skipped"):
-            stream.skipped.add(name)
-        else:
-            stream.finished[name] = results.CheckResult(**entry)
-        stream.running = None if stream.running == name else stream.running
-    return stream
-
-
-def kill_group(proc: subprocess.Popen) -> None:
-    """Stop a grading process and everything it started (its embedded Ray included)."""
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    proc.wait()
 
 
 def grade_one(submission: Path, workdir: Path, *, limit: float, lessons: list[course.Lesson],
               use_gpu: str = "auto", run=None) -> results.Report:
     """Grade one submission; survive the deaths of its grading processes; return its report.
 
-    ``run(grade_args, stream, log, timeout) -> timed_out`` runs ``python -m graders grade`` once:
-    a local process by default (``run_local``), a Ray Job on a cluster (``jobs.run_as_job``).
+    ``run(submission, grade_args, stream, log, timeout) -> timed_out`` runs ``python -m graders grade``
+    once: a local process by default (``run_local``), a Ray Job on a cluster (``jobs.job_runner``).
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    stream, log = workdir / "stream.jsonl", workdir / "grading.log"
-    stream.unlink(missing_ok=True)
-    deadline, verdicts, died, skipped = time.monotonic() + limit, {}, set(), set()
-    for _ in range(MAX_RESTARTS):
-        args = ["--lessons", ",".join(l.name for l in lessons), "--use-gpu", use_gpu,
-                *[a for name in [*verdicts, *died, *skipped] for a in ("--skip-check", name)]]
-        timed_out = (run or run_local)(submission, args, stream, log, max(1.0, deadline - time.monotonic()))
-        streamed = read_stream(stream)
-        verdicts.update(streamed.finished)
-        skipped |= streamed.skipped
-        if timed_out or streamed.running is None:  # a process that ends normally finishes every check it starts
-            break
-        died.add(streamed.running)
-    return _complete(submission.name, verdicts, died, skipped, lessons, limit)
+    stream_path, log = workdir / "stream.jsonl", workdir / "grading.log"
+    stream_path.unlink(missing_ok=True)
+    args = ["--lessons", ",".join(l.name for l in lessons), "--use-gpu", use_gpu]
+
+    def once(skip: list[str], timeout: float) -> bool:
+        skipping = [a for name in skip for a in ("--skip-check", name)]
+        return (run or run_local)(submission, [*args, *skipping], stream_path, log, timeout)
+
+    try:
+        return supervise(submission.name, once, stream_path, lessons=lessons, limit=limit)
+    except stream.RayUnavailable as exc:  # not the student's doing, whatever the exit status says
+        raise GradingFailed(f"{submission.name}: {exc}; see {log}. Re-run the batch to retry.") from None
 
 
 def run_local(submission: Path, args: list[str], stream: Path, log: Path, timeout: float) -> bool:
@@ -117,21 +66,6 @@ def run_local(submission: Path, args: list[str], stream: Path, log: Path, timeou
     except subprocess.TimeoutExpired:
         kill_group(proc)
         return True
-
-
-def _complete(student: str, verdicts: dict[str, results.CheckResult], died: set[str], skipped: set[str],
-              lessons: list[course.Lesson], limit: float) -> results.Report:
-    """Every check of the lessons that applies, in course order: those never graded score zero with the reason."""
-    checks = []
-    for lesson in lessons:
-        for info in catalog.checks(lesson.name):
-            name = info.qualified_name
-            if name in skipped:
-                continue
-            checks.append(verdicts.get(name) or results.CheckResult(
-                info.lesson, info.name, info.points, status=results.ERROR, hint=info.hint, hidden=info.hidden,
-                message=DIED_MSG if name in died else LIMIT_MSG.format(limit=limit)))
-    return results.Report(student, checks)
 
 
 class Gradebook:

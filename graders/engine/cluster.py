@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.engine.plugin import wait_for
+from graders.engine.plugin import port_answers, wait_for
 from graders.engine.course import KIT_ROOT
 from graders.engine.raysession import (FAST_RAY_ENV, NO_STATE_API, START_ATTEMPTS, STATE_API, embedded_cpus,
                                        free_port, worker_pythonpath)
@@ -26,14 +26,6 @@ class Head:
     """What ``ray.init`` and ``--ray-address`` take (GCS host:port)."""
     dashboard: str
     """The job API's URL (``http://127.0.0.1:PORT``), or empty without a dashboard."""
-
-
-def _answers(port: int) -> bool:
-    import socket
-
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-        return True
-    return False
 
 
 STARTED = "Ray runtime started."  # what `ray start` prints once its raylet has registered
@@ -71,7 +63,7 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
                 return log.read()
 
             try:
-                wait_for(lambda: proc.poll() is not None or STARTED in said() and (not dashboard or _answers(dash_port)),
+                wait_for(lambda: proc.poll() is not None or STARTED in said() and (not dashboard or port_answers(dash_port)),
                          timeout=timeout, what="the Ray head to start")
             except BaseException:
                 _stop(proc, port)

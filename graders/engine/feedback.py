@@ -32,10 +32,26 @@ def exception_chain(exc: BaseException) -> list[BaseException]:
     return order
 
 
-def not_started(exc: BaseException) -> bool:
-    """True when the failure is a stub that still raises NotImplementedError."""
-    return any(isinstance(e, NotImplementedError) or type(e).__name__.endswith("NotImplementedError")
-               for e in exception_chain(exc)) or "NotImplementedError" in _text(exc)[-2000:]
+def stub_raised(exc: BaseException, submission: Path) -> str | None:
+    """The student's function, still its stub, whose NotImplementedError failed the check; else None.
+
+    Decided from the code, not the message: the innermost frame of the submission must be a function
+    whose body only raises NotImplementedError. A started function that hits a library's
+    NotImplementedError (torch's "Could not run 'aten::...'", pyarrow's ArrowNotImplementedError) fails
+    with that message instead.
+    """
+    from graders.engine.submission import stub_functions
+
+    frames = _student_frames(exc, submission)
+    if not frames or not any(isinstance(e, NotImplementedError) or "NotImplementedError" in _text(e)
+                             for e in exception_chain(exc)):
+        return None
+    file, _, func, _ = frames[-1]
+    try:
+        stubs = stub_functions((submission / file).read_text())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    return next((name for name in stubs if func in (name, name.rpartition(".")[2])), None)
 
 
 # What pytest's assertion rewriting appends to an assertion's own message (``assert (False)``,
@@ -55,12 +71,6 @@ def first_line(exc: BaseException, limit: int = 300) -> str:
     """The first line of an exception's message, cut to ``limit`` characters."""
     text = _text(exc).strip()
     return text.splitlines()[0][:limit] if text else ""
-
-
-def stub_function(exc: BaseException, submission: Path) -> str | None:
-    """The student's function that raised NotImplementedError, when it can be told."""
-    frames = _student_frames(exc, submission)
-    return frames[-1][2] if frames else None
 
 
 def _student_frames(exc: BaseException, submission: Path) -> list[tuple[str, int, str, str]]:

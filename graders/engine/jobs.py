@@ -2,8 +2,10 @@
 
 The job's working directory is the submission; the kit's packages travel as ``py_modules``, so the
 cluster needs only the course's dependencies (Ray, torch, xgboost, ...) installed. The job runs
-``python -m graders grade .`` and prints its result stream after a marker, which the batch reads
-back from the job's logs. Jobs run in parallel across the cluster, ``--jobs`` at a time.
+``python -m graders grade .`` and prints each line of its result stream as it is written
+(``stream.echo``), which the batch reads back from the job's logs however the job ended: a job
+stopped past its time limit keeps its finished checks. Jobs run in parallel across the cluster,
+``--jobs`` at a time.
 """
 from __future__ import annotations
 
@@ -13,9 +15,9 @@ import time
 import uuid
 from pathlib import Path
 
-from graders.engine import course
+from graders.engine import course, stream
+from graders.engine.stream import GradingFailed
 
-STREAM_MARKER = "=====graders-results-stream====="
 POLL_S = 1.0
 SUBMIT_TIMEOUT_S = 120
 
@@ -34,8 +36,6 @@ def transient(exc: Exception) -> bool:
 
 def patiently(student: str, what: str, call, *args, timeout: float = SUBMIT_TIMEOUT_S):
     """``call(*args)``, retried while the cluster's errors are transient; else the student is left ungraded."""
-    from graders.engine.batch import GradingFailed
-
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -58,10 +58,10 @@ def job_runner(address: str):
     modules = sorted({str(Path(graders.__file__).parent), str(Path(fixtures.__file__).parent), str(course.GRADERS_DIR)})
     env_vars = {k: os.environ[k] for k in ("GRADERS_PACKAGE",) if k in os.environ}
 
-    def run(submission: Path, args: list[str], stream: Path, log: Path, timeout: float) -> bool:
+    def run(submission: Path, args: list[str], stream_path: Path, log: Path, timeout: float) -> bool:
         # The stream goes to a file of its own: jobs of the same submission share one working_dir copy.
-        entry = (f'stream=$(mktemp); python -m graders grade . --results-stream "$stream" {shlex.join(args)}; '
-                 f'echo {STREAM_MARKER}; cat "$stream"; rm -f "$stream"')
+        entry = (f'stream=$(mktemp); python -m graders.engine.stream "$stream" -- '
+                 f'python -m graders grade . --results-stream "$stream" {shlex.join(args)}; rm -f "$stream"')
         student, job = submission.name, f"graders-{submission.name}-{uuid.uuid4().hex[:8]}"
 
         def submit() -> None:  # idempotent: a retry after a lost answer finds the job already there
@@ -84,9 +84,8 @@ def job_runner(address: str):
         logs = patiently(student, "return the job's logs", client.get_job_logs, job)
         with open(log, "a") as f:
             f.write(logs)
-        _, marker, streamed = logs.partition(STREAM_MARKER + "\n")
-        with open(stream, "a") as f:
-            f.write(streamed if marker else "")
+        with open(stream_path, "a") as f:
+            f.writelines(line + "\n" for line in stream.from_output(logs))
         return time.monotonic() > deadline
 
     return run

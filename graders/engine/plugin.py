@@ -19,14 +19,14 @@ import json
 import signal
 import time
 import uuid
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
-from graders.engine import course, feedback, results, terminal
-from graders.engine.raysession import (EXIT_RAY_UNAVAILABLE, LOGICAL_GPUS, RayUnavailable, free_port, logical_gpus,
-                                       start_ray, stop_ray)
+from graders.engine import course, feedback, results, stream, terminal, watchdog
+from graders.engine.datasets import DataSets
+from graders.engine.raysession import (EXIT_RAY_UNAVAILABLE, LOGICAL_GPUS, RayCluster, RayUnavailable, free_port,
+                                       logical_gpus, start_ray, stop_ray)
 from graders.engine.submission import LessonNotStarted, LessonUnavailable, load_lesson, untouched
 
 SUBMISSION_DESC = "folder holding the student's lessonN_*.py modules (default: the folder being collected)"
@@ -47,7 +47,6 @@ LESSON_NOT_STARTED_MSG = ("not started: every exercise of {lesson}.py still rais
 TIMEOUT_MSG = ("took longer than this check's budget of {budget:g} s and was stopped "
                "(an endless loop, or waiting on something that never comes?).")
 STATE = pytest.StashKey["GradingState"]()
-FRACTION = pytest.StashKey[float]()
 
 
 class GradingState:
@@ -61,6 +60,13 @@ class GradingState:
         self.checks: dict[str, results.CheckResult] = {}
         self.hidden_skipped: dict[str, float] = {}
         self.run_token = uuid.uuid4().hex[:8]
+        self.restart_ray = None  # how this run started Ray (set once it did), to start it again
+        self.ray_gcs: str | None = None  # the address of the run's Ray, as it started it
+        self.serve_port: int | None = None  # the port of the run's Serve proxy, once started
+        try:
+            self.data = DataSets(opt("data"))
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
     def claim(self, folder: Path) -> None:
         """Take ``folder`` as the submission, unless another one was named."""
@@ -112,6 +118,13 @@ def pytest_configure(config: pytest.Config) -> None:
     """Register the marker and the run's state."""
     config.addinivalue_line("markers", "check(points, hint='', hidden=False): a graded check")
     config.stash[STATE] = GradingState(config)
+    config.pluginmanager.register(watchdog.GuardPlugin(_budget_message), "graders-watchdog")
+
+
+def _budget_message(item: pytest.Item) -> str | None:
+    """What a check that ran out of its time budget reads (None for anything but a check)."""
+    timeout = item.get_closest_marker("timeout")
+    return TIMEOUT_MSG.format(budget=timeout.args[0]) if _check_name(item) and timeout else None
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -206,7 +219,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     the untouched stub, starts no Ray and trains nothing."""
     lesson = _lesson_of(item)
     if lesson is not None:
-        module = load_lesson(item.config.stash[STATE].submission, lesson.name)
+        state = item.config.stash[STATE]
+        try:
+            module = load_lesson(state.submission, lesson.name)
+        finally:  # importing it may have stopped Ray or Serve
+            restore_ray(state)
         if untouched(module, lesson.name):
             raise LessonNotStarted(LESSON_NOT_STARTED_MSG.format(lesson=lesson.name))
 
@@ -242,17 +259,43 @@ def check_clock_paused():
 @pytest.fixture(scope="session")
 def ray_cluster(pytestconfig: pytest.Config, submission: Path, tmp_path_factory):
     """One Ray instance for the whole run, started by the first check that needs it."""
-    opt = pytestconfig.getoption
+    opt, state = pytestconfig.getoption, pytestconfig.stash[STATE]
     storage = Path(opt("storage_path") or tmp_path_factory.mktemp("ray-storage"))
-    try:
-        with check_clock_paused():
-            cluster = start_ray(submission=submission, storage_path=storage, address=opt("ray_address"),
-                                use_gpu=opt("use_gpu"))
-    except RayUnavailable as exc:
-        _stream(pytestconfig, {"ray_unavailable": str(exc)})
-        pytest.exit(f"grading could not run: {exc}", returncode=EXIT_RAY_UNAVAILABLE)
+
+    def start() -> RayCluster:
+        import ray
+
+        try:
+            with check_clock_paused():
+                cluster = start_ray(submission=submission, storage_path=storage, address=opt("ray_address"),
+                                    use_gpu=opt("use_gpu"))
+        except RayUnavailable as exc:
+            stream.write(opt("results_stream"), {"ray_unavailable": str(exc)})
+            pytest.exit(f"grading could not run: {exc}", returncode=EXIT_RAY_UNAVAILABLE)
+        state.ray_gcs = ray.get_runtime_context().gcs_address
+        return cluster
+
+    cluster = start()
+    state.restart_ray = start
     yield cluster
+    state.restart_ray = None
     stop_ray()
+
+
+def restore_ray(state: GradingState) -> None:
+    """Start the run's Ray (and Serve, on its port) again if a student's code stopped or replaced it:
+    what one lesson does to Ray costs that lesson's checks, never a later lesson's."""
+    if state.restart_ray is None:
+        return
+    import ray
+
+    restarted = not (ray.is_initialized() and ray.get_runtime_context().gcs_address == state.ray_gcs)
+    if restarted:
+        if ray.is_initialized():  # an instance the student's code started on its own
+            ray.shutdown()
+        state.restart_ray()
+    if state.serve_port is not None and (restarted or not port_answers(state.serve_port)):
+        start_serve(state.serve_port)
 
 
 @pytest.fixture(scope="session")
@@ -275,58 +318,43 @@ def storage_path(ray_cluster) -> str:
     return str(ray_cluster.storage_path)
 
 
-class DataSets:
-    """The course's data sets: the kit's fixtures by default, or ``--data NAME=PATH``."""
-
-    BUILDERS = {"taxi": "taxi", "mnist": "mnist_root", "mnist_png": "mnist_png", "mnist_model": "mnist_model"}
-
-    def __init__(self, overrides: list[str]):
-        self.overrides = {}
-        for spec in overrides:
-            name, sep, path = spec.partition("=")
-            if not sep or name not in self.BUILDERS:
-                raise pytest.UsageError(f"--data {spec!r}: expected NAME=PATH with NAME one of {', '.join(self.BUILDERS)}")
-            self.overrides[name] = path
-
-    def path(self, name: str, seed: int = 0, **options) -> str:
-        """Where data set ``name`` lives; seeds other than 0 are the graders' hidden variants."""
-        if seed == 0 and not options and name in self.overrides:
-            return self.overrides[name]
-        import fixtures
-
-        return str(getattr(fixtures, self.BUILDERS[name])(seed, **options) if name != "mnist_model"
-                   else fixtures.mnist_model())
-
-
 @pytest.fixture(scope="session")
 def data(pytestconfig: pytest.Config) -> DataSets:
-    """The data sets, with the instructor's ``--data`` overrides applied."""
-    return DataSets(pytestconfig.getoption("data"))
+    """The data sets, with the instructor's ``--data`` overrides applied (``datasets.DataSets``)."""
+    return pytestconfig.stash[STATE].data
+
+
+class PartialCredit(AssertionError):
+    """A measured value short of full points: the check earns ``share`` of its points.
+
+    Only this failure keeps credit: a check that fails any other way, even after ``credit.scale``
+    reached full points, scores zero.
+    """
+
+    def __init__(self, message: str, share: float):
+        super().__init__(message)
+        self.share = share
 
 
 class Credit:
     """Partial credit: a measured value between a floor (nothing) and a target (full points)."""
-
-    def __init__(self, item: pytest.Item):
-        self.item = item
 
     def scale(self, what: str, measured: float, *, floor: float, target: float) -> float:
         """Record the share earned; fail with the numbers when it is short of full points."""
         __tracebackhide__ = True
         span = target - floor
         share = 1.0 if span == 0 else min(1.0, max(0.0, (measured - floor) / span))
-        self.item.stash[FRACTION] = share
         if share < 1.0:
             direction = "at least" if span > 0 else "at most"
-            raise AssertionError(f"{what}: measured {measured:.4g}; full points need {direction} {target:.4g}, "
-                                 f"none at {floor:.4g}; earned {share:.0%} of the points")
+            raise PartialCredit(f"{what}: measured {measured:.4g}; full points need {direction} {target:.4g}, "
+                                f"none at {floor:.4g}; earned {share:.0%} of the points", share)
         return share
 
 
 @pytest.fixture
-def credit(request: pytest.FixtureRequest) -> Credit:
+def credit() -> Credit:
     """Partial credit for measured quantities (accuracy, AUC, loss)."""
-    return Credit(request.node)
+    return Credit()
 
 
 class ServeApps:
@@ -358,19 +386,36 @@ class ServeApps:
 
 
 @pytest.fixture(scope="session")
-def serve_url(ray_cluster) -> str:
+def serve_url(ray_cluster, pytestconfig: pytest.Config) -> str:
     """Start Ray Serve's HTTP proxy on a free loopback port; its base URL.
 
     Serve already running on the cluster (a warm head in watch mode) keeps its own port: ask it.
     """
-    from ray import serve
     from ray.serve.context import _get_global_client
 
-    with check_clock_paused():
-        serve.start(http_options={"host": "127.0.0.1", "port": free_port()})
+    start_serve(free_port())
     http = _get_global_client().http_config
+    pytestconfig.stash[STATE].serve_port = http.port
     yield f"http://{'127.0.0.1' if http.host in ('0.0.0.0', '::') else http.host}:{http.port}"
+    pytestconfig.stash[STATE].serve_port = None
     # An embedded instance ends with the run, Serve with it; on a cluster, Serve is the cluster's.
+
+
+def start_serve(port: int) -> None:
+    """Start Ray Serve's HTTP proxy on loopback ``port`` (a Serve already running keeps its own)."""
+    from ray import serve
+
+    with check_clock_paused():
+        serve.start(http_options={"host": "127.0.0.1", "port": port})
+
+
+def port_answers(port: int) -> bool:
+    """Whether something listens on loopback ``port``."""
+    import socket
+
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
+        return True
+    return False
 
 
 @pytest.fixture(scope="module")
@@ -401,21 +446,32 @@ def _outcome(item: pytest.Item, excinfo: pytest.ExceptionInfo, submission: Path)
         return results.FAILED, str(exc)
     if isinstance(exc, LessonNotStarted):
         return results.NOT_STARTED, str(exc)
+    if isinstance(exc, watchdog.Stopped):
+        return results.FAILED, str(exc)
     if "Timeout" in str(exc) and type(exc).__name__ == "Failed":
         budget = item.get_closest_marker("timeout").args[0]
         return results.FAILED, TIMEOUT_MSG.format(budget=budget)
-    if feedback.not_started(exc):
-        func = feedback.stub_function(exc, submission)
-        return results.NOT_STARTED, NOT_STARTED_MSG.format(what=f"`{func}`" if func else "a function it needs")
+    stub = feedback.stub_raised(exc, submission)
+    if stub is not None:
+        return results.NOT_STARTED, NOT_STARTED_MSG.format(what=f"`{stub}`")
     return results.FAILED, feedback.describe(exc, submission)
 
 
-def _stream(config: pytest.Config, entry: dict) -> None:
-    """Append one line to ``--results-stream``: a batch keeps what a dying process already graded."""
-    path = config.getoption("results_stream")
-    if path:
-        with open(path, "a") as f:
-            f.write(json.dumps(entry) + "\n")
+def _unscored(item: pytest.Item) -> results.CheckResult:
+    mark = item.get_closest_marker("check")
+    return results.CheckResult(_lesson_of(item).name, item.name.removeprefix("test_"), float(mark.kwargs["points"]),
+                               fraction=1.0, hint=mark.kwargs.get("hint", ""), hidden=bool(mark.kwargs.get("hidden")))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Stream the checks this run will grade (a supervisor tells the unfinished ones apart); a grading
+    run shows no warnings summary: warnings are not failures, and the student's next step is what the
+    run's end is for (``graders grade`` says ``--disable-warnings`` too)."""
+    stream.plan(session.config.getoption("results_stream"),
+                [_unscored(item) for item in session.items if _check_name(item) is not None])
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and _grading_run(session.config):
+        reporter.reportchars = reporter.reportchars.replace("w", "")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -423,7 +479,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem) -> None:
     """Note which check is running, so a process that dies in it can be told apart."""
     name = _check_name(item)
     if name is not None:
-        _stream(item.config, {"started": name})
+        stream.started(item.config.getoption("results_stream"), name)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -437,22 +493,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     state = item.config.stash[STATE]
     if rep.skipped and rep.when != "teardown":  # a check that does not apply here: neither scored nor counted
         state.checks.pop(item.nodeid, None)
-        _stream(item.config, {"check": _check_name(item), "skipped": True})
+        stream.skipped(item.config.getoption("results_stream"), _check_name(item))
         return
     if rep.when == "setup":
-        state.checks[item.nodeid] = results.CheckResult(
-            lesson.name, item.name.removeprefix("test_"), float(mark.kwargs["points"]), fraction=1.0,
-            hint=mark.kwargs.get("hint", ""), hidden=bool(mark.kwargs.get("hidden")))
+        state.checks[item.nodeid] = _unscored(item)
     result = state.checks.get(item.nodeid)
     if result is None:
         return
     result.seconds += rep.duration
     if rep.failed and call.excinfo is not None and result.status == results.PASSED and rep.when != "teardown":
         result.status, result.message = _outcome(item, call.excinfo, state.submission)
-        result.fraction = item.stash.get(FRACTION, 0.0)
+        result.fraction = call.excinfo.value.share if isinstance(call.excinfo.value, PartialCredit) else 0.0
         rep.longrepr = result.message + (f"\n{terminal.hint_command(result)}" if result.hint else "")
     if rep.when == "teardown":
-        _stream(item.config, {"check": result.qualified_name, **asdict(result)})
+        stream.finished(item.config.getoption("results_stream"), result)
 
 
 def _grading_run(config: pytest.Config) -> bool:
@@ -460,12 +514,6 @@ def _grading_run(config: pytest.Config) -> bool:
     return config.stash[STATE].submission is not None
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """A grading run shows no warnings summary: warnings are not failures, and the student's next
-    step is what the run's end is for (``graders grade`` says ``--disable-warnings`` too)."""
-    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and _grading_run(session.config):
-        reporter.reportchars = reporter.reportchars.replace("w", "")
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
@@ -481,9 +529,10 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    """Each lesson's next step and the score table, after pytest's own summary."""
+    """Each lesson's next step and the score table, after pytest's own summary (a supervised run's
+    supervisor prints them, whole)."""
     state = config.stash[STATE]
-    if not state.checks:
+    if not state.checks or config.getoption("results_stream"):
         return
     terminalreporter.section("score")
     everything = config.getoption("all_failures") or config.getoption("verbose") > 0

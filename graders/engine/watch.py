@@ -23,8 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from graders.engine import batch, catalog, course, grade, plugin, results, terminal
+from graders.engine import catalog, course, grade, plugin, results, stream, terminal
 from graders.engine.raysession import SUBMISSION_ON_WORKERS
+from graders.engine.supervise import kill_group
 
 RUN_LIMIT_S = 600
 TIMED_OUT = plugin.TIMEOUT_MSG.partition("{")[0]  # how a check that ran out of its budget reads
@@ -45,7 +46,7 @@ class Runner:
             env={**os.environ, grade.ONLY_ENGINE_PLUGINS: "1", SUBMISSION_ON_WORKERS: str(self.folder)})
 
     def stop(self) -> None:
-        batch.kill_group(self.proc)
+        kill_group(self.proc)
 
     def restart(self) -> None:
         """A fresh runner (and Ray job): whatever the last run left running on Ray's workers ends."""
@@ -134,11 +135,11 @@ def _lesson_files(folder: Path) -> dict[Path, float]:
 def check_once(folder: Path, lesson: course.Lesson, runner: Runner) -> str:
     """Run the lesson's public checks, stopping at the first failure; the screen to show."""
     with tempfile.TemporaryDirectory() as tmp:
-        stream, log = Path(tmp) / "stream.jsonl", Path(tmp) / "run.log"
+        stream_path, log = Path(tmp) / "stream.jsonl", Path(tmp) / "run.log"
         args = grade.pytest_args(directory=folder, lessons=[lesson], ray_address=runner.address, all_checks=False,
-                                 extra=["-x", "--results-stream", str(stream)])
+                                 extra=["-x", "--results-stream", str(stream_path)])
         finished = runner.run(args, log)
-        streamed = batch.read_stream(stream)
+        streamed = stream.read(stream_path)
         said = log.read_text(errors="replace") if log.exists() else ""
     public = [c for c in catalog.checks(lesson.name) if not c.hidden and c.qualified_name not in streamed.skipped]
     verdicts = [streamed.finished[c.qualified_name] for c in public if c.qualified_name in streamed.finished]

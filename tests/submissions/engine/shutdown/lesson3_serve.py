@@ -1,0 +1,3 @@
+class Greeter:
+    def __call__(self, name):
+        return f"hello {name}"
