@@ -131,16 +131,16 @@ def train_pytorch(config: dict) -> None:
 
 def build_tuner(*, data_root: str, num_samples: int = 2, num_epochs: int = 1, batch_size: int = 128,
                 use_gpu: bool = False, storage_path: str) -> tune.Tuner:
-    """A ``tune.Tuner`` for ``train_pytorch``, returned without fitting it (the caller calls ``fit``).
+    """Build a ``tune.Tuner`` for ``train_pytorch`` and return it without fitting it (the caller fits it).
 
-    - trainable: ``tune.with_resources(train_pytorch, {"gpu": 1})`` when ``use_gpu`` (the course: one
-      GPU per trial), else ``{"cpu": 1}``;
-    - param_space: ``num_epochs``, ``batch_size`` and ``data_root`` as given, and
-      ``"lr": tune.loguniform(1e-4, 1e-1)``;
-    - ``tune.TuneConfig(metric="loss", mode="min", num_samples=num_samples,
-      search_alg=tune.search.BasicVariantGenerator(), scheduler=tune.schedulers.FIFOScheduler())``:
-      random sampling, and trials run to the end in the order they were submitted;
-    - ``tune.RunConfig(storage_path=storage_path)``.
+    - resources: each trial reserves one GPU when ``use_gpu`` (the course: one GPU per trial), else
+      one CPU (a fraction of one, trials sharing a core, is as good), with Tune's ``with_resources``;
+    - search space: ``num_epochs``, ``batch_size`` and ``data_root`` passed to every trial as given,
+      and ``lr`` sampled log-uniformly between 1e-4 and 1e-1;
+    - the tuner minimises the ``loss`` the trials report, over ``num_samples`` trials, with the search
+      algorithm and scheduler the course set explicitly: random sampling (``BasicVariantGenerator``)
+      and trials run to the end in the order submitted (``FIFOScheduler``);
+    - the run is kept under ``storage_path``.
     """
     ### BEGIN SOLUTION
     resources = {"gpu": 1} if use_gpu else {"cpu": 1}
