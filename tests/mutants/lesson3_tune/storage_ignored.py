@@ -5,10 +5,11 @@ would then find nothing where it looks."""
 BREAKS = ["tune_linear_trials"]
 
 
-def tune_linear_model(*, num_samples=5, storage_path):
+def tune_linear_model(*, num_samples=5, storage_path, seed=0):
     tuner = tune.Tuner(
         train_linear_model,
         param_space={"lr": tune.loguniform(1e-4, 1e-1), "epochs": tune.randint(1, 100)},
-        tune_config=tune.TuneConfig(metric="rmse", mode="min", num_samples=num_samples),
+        tune_config=tune.TuneConfig(metric="rmse", mode="min", num_samples=num_samples,
+                                    search_alg=OptunaSearch(seed=seed)),
     )
     return tuner.fit()
