@@ -80,12 +80,12 @@ class OnlineMNISTClassifier:
     async def __call__(self, request: Request):
         """Answer an HTTP request whose JSON body holds normalized images.
 
-        Read the body with ``parse_images(await request.json(), IMAGE_SHAPE)``, classify it with
-        ``predict``, and answer ``{"predicted_label": [int, ...]}`` (a plain list: numpy arrays are
-        not JSON). A body that cannot be read (not JSON, no ``image``, wrong shape) is the client's
-        fault: answer ``JSONResponse({"error": message}, status_code=400)``, never a 500. (The
-        course's ``json.loads(await request.json())`` read only the string form, and answered any
-        other body with a 500.)
+        Read the decoded JSON body with ``parse_images`` (images of ``IMAGE_SHAPE``), classify it
+        with ``predict``, and answer ``{"predicted_label": [int, ...]}`` (a plain list: numpy arrays
+        are not JSON). A body that cannot be read (not JSON, no ``image``, wrong shape) is the
+        client's fault: answer HTTP 400 with ``{"error": message}`` (starlette's ``JSONResponse``
+        takes a status code), never a 500. (The course's ``json.loads(await request.json())`` read
+        only the string form, and answered any other body with a 500.)
         """
         # YOUR CODE HERE
         raise NotImplementedError()
@@ -130,10 +130,10 @@ class ImageServiceIngress:
     async def predict(self, request: Request) -> dict:
         """``POST /predict`` with ``{"image": raw pixels (N, 28, 28)}``: the digits' labels.
 
-        Read the body with ``parse_images(..., RAW_SHAPE)``; a body it cannot read answers 400 with
-        the reason (``raise HTTPException(status_code=400, detail=...)``). Then
-        ``await self.preprocessor.run.remote(...)`` and pass its result to
-        ``await self.classifier.predict.remote(...)``; answer ``{"predicted_label": [int, ...]}``.
+        Read the body with ``parse_images`` (images of ``RAW_SHAPE``); a body it cannot read answers
+        4xx with the reason (FastAPI's ``HTTPException`` carries a status code and a detail). Then
+        call the preprocessor's ``run`` through its handle, pass its answer to the classifier's
+        ``predict`` the same way, awaiting each, and answer ``{"predicted_label": [int, ...]}``.
         (The course's ingress had only a ``__call__``; a FastAPI route is what replaced it.)
         """
         # YOUR CODE HERE

@@ -14,7 +14,9 @@ embedded Ray's few CPUs always hold the replicas of the apps alive at the time:
   (``build_composed_app`` itself is inspected, as ``build_app`` is, not deployed twice).
 
 Every expected label is the model's own prediction, computed here with ``torch.jit.load`` on the
-same images; graders never import the reference solution.
+same images; graders never import the reference solution. The composition checks expect what the
+student's own preprocessor, then the model, make of the raw digits, so that a wrong preprocessor costs
+the preprocessor's checks alone.
 """
 import contextlib
 import json
@@ -61,17 +63,42 @@ class Digits:
 
 def read_digits(root: str, model_path: str, per_digit: int = PER_DIGIT) -> Digits:
     """The first ``per_digit`` images of each digit of ``root/<digit>/<n>.png``, labelled by the model."""
-    import torch
     from PIL import Image
 
     files = [path for digit in range(10)
              for path in sorted((Path(root) / str(digit)).glob("*.png"), key=lambda p: int(p.stem))[:per_digit]]
     raw = np.stack([np.asarray(Image.open(path).convert("L")) for path in files])
     normalized = shapes.mnist_normalized(raw)
+    return Digits(raw, normalized, model_labels(model_path, normalized))
+
+
+def model_labels(model_path: str, images: np.ndarray) -> np.ndarray:
+    """The model's labels for normalized images, computed here."""
+    import torch
+
     model = torch.jit.load(model_path, map_location="cpu").eval()
     with torch.no_grad():
-        labels = model(torch.from_numpy(normalized)).argmax(dim=1).numpy()
-    return Digits(raw, normalized, labels)
+        return model(torch.as_tensor(np.asarray(images, dtype=np.float32))).argmax(dim=1).numpy()
+
+
+def pipeline_labels(student, raw: np.ndarray, model_path: str, reference: np.ndarray) -> np.ndarray:
+    """The labels a composition of the student's own preprocessor and the model gives ``raw``.
+
+    The composition checks judge the ingress, not the preprocessor (its own checks do): a preprocessor
+    that normalizes wrongly costs its checks only. One that fails here leaves the grader's ``reference``.
+    """
+    import asyncio
+    import inspect
+
+    try:
+        result = student.OnlineMNISTPreprocessor.func_or_class().run({"image": raw.copy()})
+        if inspect.isawaitable(result):
+            result = asyncio.run(result)
+        images = np.asarray(result["image"], dtype=np.float32)
+        assert images.shape == (len(raw), 1, 28, 28)
+        return model_labels(model_path, images)
+    except Exception:
+        return reference
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +106,8 @@ def digits(data) -> Digits:
     """Public PNG digits and the model's labels for them (several digits, so no constant answer passes)."""
     found = read_digits(data.path("mnist_png"), data.path("mnist_model"))
     assert len(set(found.labels.tolist())) > 1, "the grader's digits must not all get one label"
+    unscaled = model_labels(data.path("mnist_model"), found.raw[:, None].astype(np.float32))
+    assert (unscaled != found.labels).any(), "the grader's digits must get other labels when left unnormalized"
     return found
 
 
@@ -185,6 +214,32 @@ def held_config(config: dict) -> dict:
             "downscale_to_zero_delay_s": max(float(config.get("downscale_to_zero_delay_s") or 0), HOLD_S)}
 
 
+def failed_deployment(app_name: str) -> Exception | None:
+    """The error of a deployment of the app whose replicas cannot start (a stub raises NotImplementedError)."""
+    from ray import serve
+
+    for status in serve.status().applications[app_name].deployments.values():
+        if str(status.status).rsplit(".", 1)[-1] in ("DEPLOY_FAILED", "UNHEALTHY"):
+            kind = NotImplementedError if "NotImplementedError" in status.message else RuntimeError
+            return kind(status.message[-2000:])
+    return None
+
+
+def answer_of(call, app_name: str, deadline: float):
+    """The value of a ``DeploymentResponse``; fails at once when the deployment's replicas cannot start."""
+    while True:
+        try:
+            return call.result(timeout_s=2)
+        except Exception as exc:
+            if "Timeout" not in type(exc).__name__:
+                raise
+            failure = failed_deployment(app_name)
+            if failure is not None:
+                raise failure from None
+            if time.monotonic() > deadline:
+                raise
+
+
 def handle_burst(handle, digits: Digits, app_name: str, seconds: float) -> tuple:
     """One ``handle.predict.remote`` per image, all sent at once; (labels or None, error, peak replicas)."""
     peak, stop = [0], threading.Event()
@@ -200,7 +255,7 @@ def handle_burst(handle, digits: Digits, app_name: str, seconds: float) -> tuple
     deadline = time.monotonic() + seconds
     try:
         calls = [handle.predict.remote({"image": digits.normalized[i:i + 1]}) for i in range(len(digits.labels))]
-        answers = [call.result(timeout_s=max(1.0, deadline - time.monotonic())) for call in calls]
+        answers = [answer_of(call, app_name, deadline) for call in calls]
         labels = np.concatenate([np.asarray(answer["predicted_label"]).reshape(-1) for answer in answers])
         return labels, None, peak[0]
     except Exception as exc:  # the student's error, or a timeout: the from-zero check reports it
@@ -234,6 +289,9 @@ def classifier(student, data, digits, serve_apps, use_gpu, thresholds, tmp_path_
     if error is None:
         at_deploy, held = live_replicas(name), cpus - available_cpus()
         from_zero = FromZero(at_deploy, held, *handle_burst(handle, digits, name, thresholds["from_zero_within_s"]))
+        failure = failed_deployment(name)
+        if failure is not None:  # the constructor fails: every check of the classifier says why
+            raise failure
     return Classifier(name, serve_apps.url(prefix), handle, model_copy, config, error, from_zero)
 
 
@@ -477,12 +535,18 @@ def service(student, data, serve_apps, use_gpu) -> Service:
     return Service(name, serve_apps.url(prefix, "/predict"))
 
 
+@pytest.fixture(scope="module")
+def composed_labels(student, digits, data) -> np.ndarray:
+    """What the student's preprocessor, then the model, make of the public digits."""
+    return pipeline_labels(student, digits.raw, data.path("mnist_model"), digits.labels)
+
+
 @check(points=3, hint=("The ingress composes the two deployments through their handles.",
                        "await handle.method.remote(...) gives the method's answer; pass one answer to the next call.",
                        "await preprocessor.run.remote({'image': raw}), then classifier.predict.remote(that result)."))
-def test_ingress_predicts(service, digits):
+def test_ingress_predicts(service, digits, composed_labels):
     response = shapes.post(service.url, json={"image": digits.raw.tolist()})
-    assert_answer(response, digits.labels, "POST /predict with raw pixels to build_app's application")
+    assert_answer(response, composed_labels, "POST /predict with raw pixels to build_app's application")
 
 
 @check(points=2, hint=("A body the service cannot read is the client's mistake: HTTP 4xx, not 500.",
@@ -544,17 +608,17 @@ def composed(student, service, serve_apps) -> str:
                        "await request.json() gives the posted object; handles call the other deployments.",
                        "Parse raw pixels (N, 28, 28), await the preprocessor's run, then the classifier's "
                        "predict, and answer the labels as a list."))
-def test_composed_predicts(composed, digits):
+def test_composed_predicts(composed, digits, composed_labels):
     response = shapes.post(composed, json={"image": digits.raw.tolist()})
-    assert_answer(response, digits.labels, "POST {'image': raw pixels} to ImageClassifierIngress")
+    assert_answer(response, composed_labels, "POST {'image': raw pixels} to ImageClassifierIngress")
 
 
 @check(points=1, hint=("The course posts json=json.dumps({...}): the body is JSON holding a string.",
                        "json.loads turns that string into the object.",
                        "When the decoded body is a str, decode it once more before reading 'image'."))
-def test_composed_json_string(composed, digits):
+def test_composed_json_string(composed, digits, composed_labels):
     response = shapes.post(composed, json=json.dumps({"image": digits.raw.tolist()}))
-    assert_answer(response, digits.labels, "POST of a JSON string holding {'image': raw pixels} (as the course posts)")
+    assert_answer(response, composed_labels, "POST of a JSON string holding {'image': raw pixels} (as the course posts)")
 
 
 @check(points=2, hint=("A body the service cannot read is the client's mistake: HTTP 400, not 500.",
@@ -578,8 +642,9 @@ def test_build_composed_app(student, data):
 @check(points=2, hidden=True, hint=("The service must classify any raw digits, as the offline classifier does.",
                                     "Nothing in the ingress or the preprocessor may depend on the public digits.",
                                     "Normalize every image the same way; answer one label per image."))
-def test_ingress_other_digits(service, data):
+def test_ingress_other_digits(student, service, data):
     other = read_digits(data.path("mnist_png", seed=1), data.path("mnist_model"))
-    assert_answer(shapes.post(service.url, json={"image": other.raw.tolist()}), other.labels,
+    expected = pipeline_labels(student, other.raw, data.path("mnist_model"), other.labels)
+    assert_answer(shapes.post(service.url, json={"image": other.raw.tolist()}), expected,
                   "POST /predict with other digits")
 ### END HIDDEN TESTS

@@ -18,4 +18,4 @@ class ImageServiceIngress:
         return {"predicted_label": np.asarray(result["predicted_label"]).tolist()}
 
 
-BREAKS = ["ingress_predicts"]
+BREAKS = ["ingress_predicts", "ingress_other_digits"]
