@@ -8,8 +8,8 @@ A student who tested with ``json={"image": ...}`` never saw the form the course 
 @serve.deployment
 class OnlineMNISTClassifier(OnlineMNISTClassifier.func_or_class):
     async def __call__(self, request: Request):
-        payload = await request.json()
         try:
+            payload = await request.json()
             if not isinstance(payload, dict):
                 raise ValueError('expected a JSON object {"image": [...]}')
             images = parse_images(payload, IMAGE_SHAPE)

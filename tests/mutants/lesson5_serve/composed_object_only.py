@@ -8,8 +8,8 @@ the FastAPI ingress's reading answers that form with 400.
 @serve.deployment
 class ImageClassifierIngress(ImageClassifierIngress.func_or_class):
     async def __call__(self, request: Request):
-        payload = await request.json()
         try:
+            payload = await request.json()
             if not isinstance(payload, dict):
                 raise ValueError('expected a JSON object {"image": [...]}')
             raw = parse_images(payload, RAW_SHAPE)
