@@ -243,7 +243,7 @@ class ImageClassifierIngress:
     """The course's composition, without FastAPI: Serve routes each HTTP request to ``__call__``.
 
     Like ``ImageServiceIngress``, its constructor receives ``DeploymentHandle``s of the preprocessor
-    and of the classifier; unlike it, there are no routes: any request to the application's route
+    and of the classifier, in that order; unlike it, there are no routes: any request to the application's route
     prefix reaches ``__call__``.
     """
 
