@@ -382,10 +382,10 @@ def test_autoscaling_from_zero(classifier, digits):
     problems = outdated_settings(config)
     assert not problems, (f"autoscaling_config(min_replicas=0, max_replicas={MAX_REPLICAS}) = {config}: "
                           + "; ".join(problems))
-    assert seen.replicas_at_deploy == 0 and seen.cpus_held < 0.5, (
+    replicas, cpus = seen.replicas_at_deploy, seen.cpus_held
+    assert replicas == 0 and cpus < 0.5, (
         f"right after deploying with autoscaling_config(min_replicas=0, max_replicas={MAX_REPLICAS}) = {config}, "
-        f"the classifier had {seen.replicas_at_deploy} replica(s) and held {seen.cpus_held:g} CPU; expected "
-        "none until requests come")
+        f"the classifier had {replicas} replica(s) and held {cpus:g} CPU; expected none until requests come")
     if seen.error is not None:
         raise seen.error
     assert_labels(seen.labels, digits.labels,
