@@ -8,7 +8,10 @@ classifier answers requests one at a time, over HTTP, as a Ray Serve application
 2. ``OnlineMNISTPreprocessor``: a second deployment that turns raw 0..255 pixels into the model's input.
 3. ``ImageServiceIngress``: a FastAPI ingress that *composes* the two through ``DeploymentHandle``s.
 4. ``build_app``: binds the three into one application; ``serve.run(app)`` deploys it.
-5. ``autoscaling_config``: lets Serve add classifier replicas when requests pile up.
+5. ``autoscaling_config``: lets Serve add classifier replicas when requests pile up, from zero.
+6. ``deploy_preprocessor``: the preprocessor as an application of its own, called by handle.
+7. ``ImageClassifierIngress`` and ``build_composed_app``: the course's composition with a plain
+   ``__call__``, no FastAPI.
 
 Try it yourself::
 
@@ -77,12 +80,12 @@ class OnlineMNISTClassifier:
     async def __call__(self, request: Request):
         """Answer an HTTP request whose JSON body holds normalized images.
 
-        Read the body with ``parse_images(await request.json(), IMAGE_SHAPE)``, classify it with
-        ``predict``, and answer ``{"predicted_label": [int, ...]}`` (a plain list: numpy arrays are
-        not JSON). A body that cannot be read (not JSON, no ``image``, wrong shape) is the client's
-        fault: answer ``JSONResponse({"error": message}, status_code=400)``, never a 500. (The
-        course's ``json.loads(await request.json())`` read only the string form, and answered any
-        other body with a 500.)
+        Read the decoded JSON body with ``parse_images`` (images of ``IMAGE_SHAPE``), classify it
+        with ``predict``, and answer ``{"predicted_label": [int, ...]}`` (a plain list: numpy arrays
+        are not JSON). A body that cannot be read (not JSON, no ``image``, wrong shape) is the
+        client's fault: answer HTTP 400 with ``{"error": message}`` (starlette's ``JSONResponse``
+        takes a status code), never a 500. (The course's ``json.loads(await request.json())`` read
+        only the string form, and answered any other body with a 500.)
         """
         # YOUR CODE HERE
         raise NotImplementedError()
@@ -127,10 +130,10 @@ class ImageServiceIngress:
     async def predict(self, request: Request) -> dict:
         """``POST /predict`` with ``{"image": raw pixels (N, 28, 28)}``: the digits' labels.
 
-        Read the body with ``parse_images(..., RAW_SHAPE)``; a body it cannot read answers 400 with
-        the reason (``raise HTTPException(status_code=400, detail=...)``). Then
-        ``await self.preprocessor.run.remote(...)`` and pass its result to
-        ``await self.classifier.predict.remote(...)``; answer ``{"predicted_label": [int, ...]}``.
+        Read the body with ``parse_images`` (images of ``RAW_SHAPE``); a body it cannot read answers
+        4xx with the reason (FastAPI's ``HTTPException`` carries a status code and a detail). Then
+        call the preprocessor's ``run`` through its handle, pass its answer to the classifier's
+        ``predict`` the same way, awaiting each, and answer ``{"predicted_label": [int, ...]}``.
         (The course's ingress had only a ``__call__``; a FastAPI route is what replaced it.)
         """
         # YOUR CODE HERE
@@ -150,19 +153,74 @@ def build_app(model_path: str, *, num_replicas: int = 1, num_gpus: float = 0) ->
     raise NotImplementedError()
 
 
-def autoscaling_config() -> dict:
+def autoscaling_config(*, min_replicas: int = 1, max_replicas: int = 2) -> dict:
     """A Serve autoscaling config for the classifier: ``.options(autoscaling_config=...)``.
 
     Serve counts the ongoing requests (running or queued) of each replica, averages them over the
     last ``look_back_period_s``, and when the average stays above ``target_ongoing_requests`` for
-    ``upscale_delay_s`` it adds replicas, never more than ``max_replicas``. Handles report that load
-    every 10 s, so ``look_back_period_s`` must stay above 10 (Serve warns otherwise).
+    ``upscale_delay_s`` it adds replicas, never more than ``max_replicas``.
 
-    Return a dict with ``min_replicas`` 1, ``max_replicas`` at least 2, a small
+    Return a dict with ``min_replicas`` and ``max_replicas`` as given, ``initial_replicas`` equal to
+    ``min_replicas`` (so that a deployment starts with that many), a small
     ``target_ongoing_requests``, and an ``upscale_delay_s`` of a second or two: the default, 30 s,
     outlasts a short burst (the grader's lasts at most 30 s). ``downscale_delay_s`` (default 600 s)
-    is how long the extra replicas stay after the burst. The course used ``target_ongoing_requests``
-    10 and ``max_replicas`` 10, on a GPU cluster.
+    is how long the extra replicas stay after the burst.
+
+    ``min_replicas=0`` is the course's "scale from zero": no replica, and no CPU or GPU, until
+    requests come. The course notebook (``target_ongoing_requests`` 10, ``max_replicas`` 10, on a
+    GPU cluster) also set ``metrics_interval_s`` and a ``look_back_period_s`` of 0.1. Today
+    ``metrics_interval_s`` is deprecated (how often replicas and handles push their load is now
+    Serve's own setting, the environment variables
+    ``RAY_SERVE_REPLICA_AUTOSCALING_METRIC_PUSH_INTERVAL_S`` and
+    ``RAY_SERVE_HANDLE_AUTOSCALING_METRIC_PUSH_INTERVAL_S``, 10 s by default), and a look-back period
+    must be longer than that interval: leave the first out, and keep the second above 10 s.
     """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def deploy_preprocessor(*, name: str = "mnist_preprocessor", route_prefix: str = "/preprocess") -> DeploymentHandle:
+    """Run the preprocessor on its own, as the application ``name`` at ``route_prefix``.
+
+    The course tried each deployment alone before composing them. Deploy ``OnlineMNISTPreprocessor``
+    (bound without arguments) under that application name and route prefix, and return the handle
+    Serve gives back, through which ``run`` is called: awaiting ``handle.run.remote({"image": raw})``
+    answers the normalized batch.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+@serve.deployment
+class ImageClassifierIngress:
+    """The course's composition, without FastAPI: Serve routes each HTTP request to ``__call__``.
+
+    Like ``ImageServiceIngress``, its constructor receives ``DeploymentHandle``s of the preprocessor
+    and of the classifier, in that order; unlike it, there are no routes: any request to the application's route
+    prefix reaches ``__call__``.
+    """
+
+    def __init__(self, preprocessor: DeploymentHandle, classifier: DeploymentHandle):
+        """Keep both handles."""
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+    async def __call__(self, request: Request):
+        """A request with ``{"image": raw pixels (N, 28, 28)}``, or a JSON string of it: the labels.
+
+        The course posted ``json=json.dumps({"image": ...})`` and decoded the body with
+        ``json.loads(await request.json())``, which reads only that string form. Read both forms
+        (``parse_images`` does), answer a body it cannot read with HTTP 400 and the reason (a
+        ``JSONResponse`` with ``status_code=400``), then run the preprocessor and the classifier
+        through their handles, one after the other, and answer ``{"predicted_label": [int, ...]}``.
+        """
+        # YOUR CODE HERE
+        raise NotImplementedError()
+
+
+def build_composed_app(model_path: str, *, num_gpus: float = 0) -> serve.Application:
+    """The course's composed application: ``ImageClassifierIngress`` bound to a preprocessor and a
+    classifier of ``model_path`` with ``num_gpus`` GPUs per replica (the ingress and the preprocessor
+    take none). One replica each; ``serve.run`` deploys it."""
     # YOUR CODE HERE
     raise NotImplementedError()

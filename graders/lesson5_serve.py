@@ -1,23 +1,29 @@
 """Grader of lesson 5, Ray Serve: deployments, HTTP and handles, composition, FastAPI ingress, autoscaling.
 
-Two applications, each deployed once through ``serve_apps`` (so both are deleted when the lesson
-ends, whatever happened) and asked many questions over real HTTP on loopback:
+Apps deployed through ``serve_apps`` (deleted when the lesson ends, whatever happened), each asked
+many questions over real HTTP on loopback or through its handle, in this order, so that the
+embedded Ray's few CPUs always hold the replicas of the apps alive at the time:
 
 - the classifier alone, deployed from a private copy of the model file with the student's
-  autoscaling config (or without one while ``autoscaling_config`` does not work yet, so the other
-  checks of the classifier still count); the autoscaling check, last, bursts it with requests;
-- the composed application of ``build_app``.
+  ``autoscaling_config(min_replicas=0, ...)``: it starts from zero replicas and takes the course's
+  burst of 100 handle calls at once; the HTTP, handle and autoscaling checks then use it (without
+  the student's config while ``autoscaling_config`` does not work yet, so the other checks count);
+- the preprocessor alone, deployed by ``deploy_preprocessor``;
+- those two deleted, the FastAPI application of ``build_app``, and beside it the student's
+  ``ImageClassifierIngress`` bound by the grader to that application's preprocessor and classifier
+  (``build_composed_app`` itself is inspected, as ``build_app`` is, not deployed twice).
 
 Every expected label is the model's own prediction, computed here with ``torch.jit.load`` on the
-same images; graders never import the reference solution.
+same images; graders never import the reference solution. The composition checks expect what the
+student's own preprocessor, then the model, make of the raw digits, so that a wrong preprocessor costs
+the preprocessor's checks alone.
 """
-import asyncio
 import contextlib
-import inspect
 import json
 import shutil
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,15 +32,18 @@ import numpy as np
 import pytest
 import requests
 
-from graders.engine import check, wait_for
+from graders.engine import check, shapes, wait_for
 
-PER_DIGIT = 10  # images of each digit in one request
-REQUEST_TIMEOUT_S = 60
+PER_DIGIT = 10  # images of each digit in one request: 100 images, the course's 100 handle calls
 GPU_SHARE = 0.1  # GPUs per classifier replica when grading on a GPU cluster
 INSPECT_REPLICAS, INSPECT_GPUS = 3, 0.5  # build_app arguments whose effect is inspected, never deployed
+MAX_REPLICAS = 2  # autoscaling_config(min_replicas=0, max_replicas=MAX_REPLICAS) for the classifier
+HOLD_S = 3600.0  # the grader's downscale delays: replicas, once up, stay until the lesson deletes them
 BURST_CLIENTS = 16  # concurrent clients of the autoscaling burst
 BURST_DIGITS = 2  # images of each digit in one burst request: cheap requests, many of them in flight
-SERVER_ERROR_NOTE = " (the replica raised: Serve logs the traceback under /tmp/ray/session_latest/logs/serve/)"
+JSON_STRING_HINT = ("The course posts json=json.dumps({...}): the body is JSON holding a string.",
+                    "json.loads turns that string into the object.",
+                    "When the decoded body is a str, decode it once more before reading 'image'.")
 BAD_BODIES = {
     "a body that is not JSON": {"data": b"{not json", "headers": {"Content-Type": "application/json"}},
     "a JSON object without 'image'": {"json": {"pixels": [[0, 0], [0, 0]]}},
@@ -55,29 +64,54 @@ class Digits:
     labels: np.ndarray
 
 
-def normalize(raw: np.ndarray) -> np.ndarray:
-    """What the course's ``ToTensor()`` then ``Normalize((0.5,), (0.5,))`` make of raw pixels."""
-    return ((raw.astype(np.float32) / 255.0 - 0.5) / 0.5)[:, None, :, :]
-
-
 def read_digits(root: str, model_path: str, per_digit: int = PER_DIGIT) -> Digits:
     """The first ``per_digit`` images of each digit of ``root/<digit>/<n>.png``, labelled by the model."""
-    import torch
     from PIL import Image
 
     files = [path for digit in range(10)
              for path in sorted((Path(root) / str(digit)).glob("*.png"), key=lambda p: int(p.stem))[:per_digit]]
     raw = np.stack([np.asarray(Image.open(path).convert("L")) for path in files])
+    normalized = shapes.mnist_normalized(raw)
+    return Digits(raw, normalized, model_labels(model_path, normalized))
+
+
+def model_labels(model_path: str, images: np.ndarray) -> np.ndarray:
+    """The model's labels for normalized images, computed here."""
+    import torch
+
     model = torch.jit.load(model_path, map_location="cpu").eval()
     with torch.no_grad():
-        labels = model(torch.from_numpy(normalize(raw))).argmax(dim=1).numpy()
-    return Digits(raw, normalize(raw), labels)
+        return model(torch.as_tensor(np.asarray(images, dtype=np.float32))).argmax(dim=1).numpy()
+
+
+def pipeline_labels(student, raw: np.ndarray, model_path: str, reference: np.ndarray) -> np.ndarray:
+    """The labels a composition of the student's own preprocessor and the model gives ``raw``.
+
+    The composition checks judge the ingress, not the preprocessor (its own checks do): a preprocessor
+    that normalizes wrongly costs its checks only. One that fails here leaves the grader's ``reference``.
+    """
+    import asyncio
+    import inspect
+
+    try:
+        result = student.OnlineMNISTPreprocessor.func_or_class().run({"image": raw.copy()})
+        if inspect.isawaitable(result):
+            result = asyncio.run(result)
+        images = np.asarray(result["image"], dtype=np.float32)
+        assert images.shape == (len(raw), 1, 28, 28)
+        return model_labels(model_path, images)
+    except Exception:
+        return reference
 
 
 @pytest.fixture(scope="module")
 def digits(data) -> Digits:
-    """Public PNG digits and the model's labels for them."""
-    return read_digits(data.path("mnist_png"), data.path("mnist_model"))
+    """Public PNG digits and the model's labels for them (several digits, so no constant answer passes)."""
+    found = read_digits(data.path("mnist_png"), data.path("mnist_model"))
+    assert len(set(found.labels.tolist())) > 1, "the grader's digits must not all get one label"
+    unscaled = model_labels(data.path("mnist_model"), found.raw[:, None].astype(np.float32))
+    assert (unscaled != found.labels).any(), "the grader's digits must get other labels when left unnormalized"
+    return found
 
 
 def deploy(app, serve_apps, base: str):
@@ -99,17 +133,6 @@ def deploy(app, serve_apps, base: str):
         raise
 
 
-def post(url: str, **body) -> requests.Response:
-    """POST to a deployed app."""
-    return requests.post(url, timeout=REQUEST_TIMEOUT_S, **body)
-
-
-def http_status(response: requests.Response) -> str:
-    """The status and the start of the body, and where to look when the replica raised."""
-    said = f"HTTP {response.status_code} {response.text[:200]!r}"
-    return said + SERVER_ERROR_NOTE if response.status_code >= 500 else said
-
-
 def assert_labels(got, expected: np.ndarray, what: str) -> None:
     """``got`` holds exactly the model's labels."""
     __tracebackhide__ = True
@@ -125,32 +148,52 @@ def assert_labels(got, expected: np.ndarray, what: str) -> None:
 def assert_answer(response: requests.Response, expected: np.ndarray, what: str) -> None:
     """A 200 answer ``{"predicted_label": [...]}`` holding the model's labels."""
     __tracebackhide__ = True
-    assert response.status_code == 200, f"{what}: {http_status(response)}; expected 200 with {{'predicted_label': [...]}}"
+    assert response.status_code == 200, (
+        f"{what}: {shapes.http_status(response)}; expected 200 with {{'predicted_label': [...]}}")
     answer = response.json()
     assert isinstance(answer, dict) and "predicted_label" in answer, (
         f"{what}: answered {str(answer)[:200]}; expected {{'predicted_label': [...]}}")
     assert_labels(answer["predicted_label"], expected, what)
 
 
-def bad_body_answers(url: str, accepted: range) -> list[str]:
-    """Each bad body whose answer is not a status in ``accepted`` with a message, described."""
-    problems = []
-    for what, body in BAD_BODIES.items():
-        response = post(url, **body)
-        if response.status_code not in accepted or not response.text.strip():
-            problems.append(f"{what}: HTTP {response.status_code} {response.text[:120]!r}")
-    return problems
+def replica_states(app_name: str) -> dict[str, int]:
+    """Replica state -> count, over every deployment of the app (those stopping left out)."""
+    from ray import serve
+
+    counts: dict[str, int] = {}
+    for status in serve.status().applications[app_name].deployments.values():
+        for state, count in status.replica_states.items():
+            if count and not str(state).endswith("STOPPING"):
+                key = str(state).rsplit(".", 1)[-1]
+                counts[key] = counts.get(key, 0) + count
+    return counts
 
 
-def assert_bad_bodies_refused(url: str, accepted: range, expected: str) -> None:
-    """Every bad body answers a status in ``accepted`` with a message."""
-    __tracebackhide__ = True
-    problems = bad_body_answers(url, accepted)
-    if problems:
-        raise AssertionError(f"expected {expected} with a message for each bad body; got:\n" + "\n".join(problems))
+def live_replicas(app_name: str) -> int:
+    """Replicas of the app that run or are starting."""
+    return sum(replica_states(app_name).values())
 
 
-# -- the classifier alone ------------------------------------------------------------------------
+def available_cpus() -> float:
+    import ray
+
+    return float(ray.available_resources().get("CPU", 0.0))
+
+
+# -- the classifier alone, from zero ------------------------------------------------------------
+@dataclass(frozen=True)
+class FromZero:
+    """What the classifier did with the course's burst of handle calls, right after deploying."""
+
+    replicas_at_deploy: int
+    cpus_held: float
+    """CPUs Ray had fewer right after deploying than just before."""
+    labels: np.ndarray | None
+    error: BaseException | None
+    peak: int
+    """The most replicas seen while the burst was answered."""
+
+
 @dataclass(frozen=True)
 class Classifier:
     """The student's classifier as one deployed application."""
@@ -163,132 +206,190 @@ class Classifier:
     autoscaling: dict | None
     config_error: BaseException | None
     """Why the app runs without the student's autoscaling config."""
+    from_zero: FromZero | None
+
+
+def held_config(config: dict) -> dict:
+    """The student's config with the grader's downscale delays: replicas, once up, stay for the lesson's
+    later checks (how fast they go away is not graded; a replica that went and came back would be
+    built from the model file the loaded-once check removes)."""
+    return {**config, "downscale_delay_s": max(float(config.get("downscale_delay_s") or 0), HOLD_S),
+            "downscale_to_zero_delay_s": max(float(config.get("downscale_to_zero_delay_s") or 0), HOLD_S)}
+
+
+def failed_deployment(app_name: str) -> Exception | None:
+    """The error of a deployment of the app whose replicas cannot start (a stub raises NotImplementedError)."""
+    from ray import serve
+
+    for status in serve.status().applications[app_name].deployments.values():
+        if str(status.status).rsplit(".", 1)[-1] in ("DEPLOY_FAILED", "UNHEALTHY"):
+            kind = NotImplementedError if "NotImplementedError" in status.message else RuntimeError
+            return kind(status.message[-2000:])
+    return None
+
+
+def answer_of(call, app_name: str, deadline: float):
+    """The value of a ``DeploymentResponse``; fails at once when the deployment's replicas cannot start."""
+    while True:
+        try:
+            return call.result(timeout_s=2)
+        except Exception as exc:
+            if "Timeout" not in type(exc).__name__:
+                raise
+            failure = failed_deployment(app_name)
+            if failure is not None:
+                raise failure from None
+            if time.monotonic() > deadline:
+                raise
+
+
+def handle_burst(handle, digits: Digits, app_name: str, seconds: float) -> tuple:
+    """One ``handle.predict.remote`` per image, all sent at once; (labels or None, error, peak replicas)."""
+    peak, stop = [0], threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            with contextlib.suppress(Exception):
+                peak[0] = max(peak[0], live_replicas(app_name))
+            stop.wait(0.25)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    deadline = time.monotonic() + seconds
+    try:
+        calls = [handle.predict.remote({"image": digits.normalized[i:i + 1]}) for i in range(len(digits.labels))]
+        answers = [answer_of(call, app_name, deadline) for call in calls]
+        labels = np.concatenate([np.asarray(answer["predicted_label"]).reshape(-1) for answer in answers])
+        return labels, None, peak[0]
+    except Exception as exc:  # the student's error, or a timeout: the from-zero check reports it
+        return None, exc, peak[0]
+    finally:
+        stop.set()
+        watcher.join()
 
 
 @pytest.fixture(scope="module")
-def classifier(student, data, serve_apps, use_gpu, tmp_path_factory) -> Classifier:
-    """The classifier deployed from a private copy of the model, autoscaled by the student's config."""
+def classifier(student, data, digits, serve_apps, use_gpu, thresholds, tmp_path_factory) -> Classifier:
+    """The classifier deployed from a private copy of the model, autoscaled from zero by the student's
+    config, and asked the course's burst of handle calls at once."""
+    from ray.serve.config import AutoscalingConfig
+
     model_copy = tmp_path_factory.mktemp("lesson5-model") / "model.pt"
     shutil.copy(data.path("mnist_model"), model_copy)
     deployment = student.OnlineMNISTClassifier.options(ray_actor_options={"num_gpus": GPU_SHARE if use_gpu else 0})
     config = error = None
     try:
-        config = student.autoscaling_config()
-        deployment = deployment.options(autoscaling_config=config)
-    except Exception as exc:  # graded by the autoscaling check; the others run without it
+        config = student.autoscaling_config(min_replicas=0, max_replicas=MAX_REPLICAS)
+        with warnings.catch_warnings():  # the from-zero check judges deprecated settings, with its message
+            warnings.simplefilter("ignore")
+            AutoscalingConfig(**config)
+            deployment = deployment.options(autoscaling_config=held_config(config))
+    except Exception as exc:  # graded by the autoscaling checks; the others run without it
         error = exc
+    cpus = available_cpus()
     name, prefix, handle = deploy(deployment.bind(str(model_copy)), serve_apps, "mnist-classifier")
-    return Classifier(name, serve_apps.url(prefix), handle, model_copy, config, error)
+    from_zero = None
+    if error is None:
+        at_deploy, held = live_replicas(name), cpus - available_cpus()
+        from_zero = FromZero(at_deploy, held, *handle_burst(handle, digits, name, thresholds["from_zero_within_s"]))
+        failure = failed_deployment(name)
+        if failure is not None:  # the constructor fails: every check of the classifier says why
+            raise failure
+    return Classifier(name, serve_apps.url(prefix), handle, model_copy, config, error, from_zero)
 
 
-@check(points=3, hint="await request.json() gives the posted object; predict() runs the model on batch['image'].")
+@check(points=3, hint=("A deployment's __call__ receives the HTTP request; its body is the posted JSON.",
+                       "starlette's Request: await request.json() (or request.body() and json.loads).",
+                       "Parse the body into a (N, 1, 28, 28) array, await self.predict({'image': ...}), "
+                       "and answer a dict whose labels are a plain list."))
 def test_classifier_http(classifier, digits):
-    response = post(classifier.url, json={"image": digits.normalized.tolist()})
+    response = shapes.post(classifier.url, json={"image": digits.normalized.tolist()})
     assert_answer(response, digits.labels, "POST {'image': normalized images} to OnlineMNISTClassifier")
 
 
-@check(points=1, hint="The course posts json=json.dumps({...}): the body is a JSON string; decode it once more.")
+@check(points=1, hint=JSON_STRING_HINT)
 def test_classifier_http_json_string(classifier, digits):
-    response = post(classifier.url, json=json.dumps({"image": digits.normalized.tolist()}))
+    response = shapes.post(classifier.url, json=json.dumps({"image": digits.normalized.tolist()}))
     assert_answer(response, digits.labels, "POST of a JSON string holding {'image': ...} (as the course posts)")
 
 
-@check(points=2, hint="handle.predict.remote(batch) returns a DeploymentResponse; .result() waits for its value.")
+@check(points=2, hint=("Python code calls a deployment's methods through a DeploymentHandle, not HTTP.",
+                       "handle.predict.remote(batch) returns a DeploymentResponse; .result() waits for its value.",
+                       "predict answers {'predicted_label': labels}: the argmax of the model's logits."))
 def test_classifier_handle(classifier, digits):
-    answer = classifier.handle.predict.remote({"image": digits.normalized}).result(timeout_s=REQUEST_TIMEOUT_S)
+    answer = classifier.handle.predict.remote({"image": digits.normalized}).result(timeout_s=shapes.REQUEST_TIMEOUT_S)
     assert isinstance(answer, dict) and "predicted_label" in answer, (
         f"handle.predict.remote(batch) answered {str(answer)[:200]}; expected {{'predicted_label': labels}}")
     assert_labels(answer["predicted_label"], digits.labels, "predict through a DeploymentHandle")
 
 
-@check(points=2, hint="Catch the ValueError of a bad body and answer JSONResponse({'error': ...}, status_code=400).")
+@check(points=2, hint=("A body the service cannot read is the client's mistake: HTTP 400, not 500.",
+                       "starlette.responses.JSONResponse takes a status_code.",
+                       "Catch the ValueError of a bad body and answer JSONResponse({'error': ...}, status_code=400)."))
 def test_classifier_bad_body(classifier):
-    assert_bad_bodies_refused(classifier.url, range(400, 401), "HTTP 400")
+    shapes.assert_bad_bodies_refused(classifier.url, BAD_BODIES, accepted=range(400, 401))
 
 
-@check(points=2, hint="A replica lives long: load the model once, in __init__, and answer every request from memory.")
+@check(points=2, hint=("A replica lives long and answers many requests: load the model once.",
+                       "A deployment's __init__ runs once per replica.",
+                       "Load the TorchScript file in __init__, keep it on self, use it in predict."))
 def test_classifier_loads_model_once(classifier, digits, data):
-    classifier.model_copy.unlink()
+    def settled():
+        states = replica_states(classifier.name)
+        return states and set(states) == {"RUNNING"}
+
+    wait_for(settled, timeout=shapes.REQUEST_TIMEOUT_S, what="the classifier's replicas to finish starting")
+
+    def use():
+        response = shapes.post(classifier.url, json={"image": digits.normalized[:PER_DIGIT].tolist()})
+        assert response.status_code == 200, (
+            f"after the model file the replica was started from was removed, a request answered "
+            f"{shapes.http_status(response)}; expected 200 from the model already in memory")
+
     try:
-        response = post(classifier.url, json={"image": digits.normalized[:PER_DIGIT].tolist()})
+        shapes.assert_survives_removal(classifier.model_copy.unlink, use, what="the deployed OnlineMNISTClassifier")
     finally:
         shutil.copy(data.path("mnist_model"), classifier.model_copy)
-    assert response.status_code == 200, (
-        f"after the model file the replica was started from was removed, a request answered "
-        f"{http_status(response)}; expected 200 from the model already in memory")
 
 
-# -- the preprocessor, as a plain class ----------------------------------------------------------
-@check(points=2, hint="ToTensor() scales 0..255 to [0, 1]; Normalize((0.5,), (0.5,)) then maps it to [-1, 1].")
-def test_preprocessor_normalizes(student, digits, thresholds):
-    result = student.OnlineMNISTPreprocessor.func_or_class().run({"image": digits.raw.copy()})
-    if inspect.isawaitable(result):
-        result = asyncio.run(result)
-    assert isinstance(result, dict) and "image" in result, (
-        f"run(batch) returned {type(result).__name__}; expected a dict with 'image'")
-    images = np.asarray(result["image"])
-    expected = normalize(digits.raw)
-    assert images.shape == expected.shape and images.dtype == np.float32, (
-        f"run(batch)['image'] has shape {images.shape} and dtype {images.dtype}; expected {expected.shape} float32")
-    gap = float(np.abs(images - expected).max())
-    limit = thresholds["normalize_tolerance"]
-    assert gap <= limit, (f"run(batch)['image'] differs from (pixel / 255 - 0.5) / 0.5 by up to {gap:.3g}; "
-                          f"tolerance {limit}")
+# -- autoscaling --------------------------------------------------------------------------------
+def outdated_settings(config: dict) -> list[str]:
+    """What in ``config`` today's Serve deprecates or no longer accepts."""
+    from ray.serve.config import AutoscalingConfig
+
+    interval = AutoscalingConfig().metrics_interval_s
+    problems = []
+    if "metrics_interval_s" in config:
+        problems.append("metrics_interval_s is deprecated: how often replicas and handles report their load is "
+                        "Serve's own setting now (RAY_SERVE_REPLICA_/HANDLE_AUTOSCALING_METRIC_PUSH_INTERVAL_S); "
+                        "leave it out")
+    look_back = config.get("look_back_period_s", AutoscalingConfig().look_back_period_s)
+    if look_back <= interval:
+        problems.append(f"look_back_period_s {look_back} must be longer than the interval at which load is "
+                        f"reported ({interval:g} s)")
+    return problems
 
 
-# -- the composed application --------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def service(student, data, serve_apps, use_gpu) -> str:
-    """URL of ``POST /predict`` of the student's ``build_app``, deployed once."""
-    app = student.build_app(data.path("mnist_model"), num_gpus=GPU_SHARE if use_gpu else 0)
-    _, prefix, _ = deploy(app, serve_apps, "mnist-service")
-    return serve_apps.url(prefix, "/predict")
-
-
-@check(points=3, hint="The ingress awaits preprocessor.run.remote(...), then passes its result to classifier.predict.remote(...).")
-def test_ingress_predicts(service, digits):
-    response = post(service, json={"image": digits.raw.tolist()})
-    assert_answer(response, digits.labels, "POST /predict with raw pixels to build_app's application")
-
-
-@check(points=2, hint="Turn the ValueError of a bad body into HTTPException(status_code=400, detail=...).")
-def test_ingress_bad_body(service):
-    assert_bad_bodies_refused(service, range(400, 500), "HTTP 4xx, never 5xx,")
-
-
-@check(points=2, hint=".options(num_replicas=..., ray_actor_options={'num_gpus': ...}) on the classifier before .bind().")
-def test_build_app_resources(student, data):
-    from ray.serve._private.build_app import build_app as finalize
-
-    app = student.build_app(data.path("mnist_model"), num_replicas=INSPECT_REPLICAS, num_gpus=INSPECT_GPUS)
-    built = finalize(app, name="lesson5-inspect")
-    gpus = {d.name: (d.ray_actor_options or {}).get("num_gpus", 0) for d in built.deployments}
-    replicas = {d.name: d.num_replicas for d in built.deployments}
-    call = f"build_app(model_path, num_replicas={INSPECT_REPLICAS}, num_gpus={INSPECT_GPUS})"
-    assert built.ingress_deployment_name == "ImageServiceIngress" and "OnlineMNISTClassifier" in gpus, (
-        f"{call} holds deployments {sorted(gpus)} with ingress {built.ingress_deployment_name}; expected "
-        "ImageServiceIngress bound to OnlineMNISTPreprocessor and OnlineMNISTClassifier")
-    expected_gpus = {name: INSPECT_GPUS if name == "OnlineMNISTClassifier" else 0 for name in gpus}
-    assert replicas["OnlineMNISTClassifier"] == INSPECT_REPLICAS and gpus == expected_gpus, (
-        f"{call}: replicas {replicas}, GPUs per replica {gpus}; expected the classifier to run "
-        f"{INSPECT_REPLICAS} replicas of {INSPECT_GPUS} GPU, the other deployments no GPU")
-
-
-### BEGIN HIDDEN TESTS
-@check(points=2, hidden=True, hint="The service must classify any raw digits, as the offline classifier does.")
-def test_ingress_other_digits(service, data):
-    other = read_digits(data.path("mnist_png", seed=1), data.path("mnist_model"))
-    assert_answer(post(service, json={"image": other.raw.tolist()}), other.labels, "POST /predict with other digits")
-### END HIDDEN TESTS
-
-
-# -- autoscaling: last, since the replicas it adds go on starting after it ------------------------
-def live_replicas(app_name: str) -> int:
-    """Replicas of the app's only deployment that run or are starting (not those stopping)."""
-    from ray import serve
-
-    (status,) = serve.status().applications[app_name].deployments.values()
-    return sum(count for state, count in status.replica_states.items() if not str(state).endswith("STOPPING"))
+@check(points=3, hint=("min_replicas 0: no replica until requests come; Serve starts one for the first request.",
+                       "autoscaling_config keys: min_replicas, initial_replicas, max_replicas, "
+                       "target_ongoing_requests, upscale_delay_s, look_back_period_s.",
+                       "Return the min_replicas and max_replicas you are given, initial_replicas equal to "
+                       "min_replicas, and a look_back_period_s above 10 s; no metrics_interval_s."))
+def test_autoscaling_from_zero(classifier, digits):
+    if classifier.config_error is not None:
+        raise classifier.config_error
+    config, seen = classifier.autoscaling, classifier.from_zero
+    problems = outdated_settings(config)
+    assert not problems, (f"autoscaling_config(min_replicas=0, max_replicas={MAX_REPLICAS}) = {config}: "
+                          + "; ".join(problems))
+    replicas, cpus = seen.replicas_at_deploy, seen.cpus_held
+    assert replicas == 0 and cpus < 0.5, (
+        f"right after deploying with autoscaling_config(min_replicas=0, max_replicas={MAX_REPLICAS}) = {config}, "
+        f"the classifier had {replicas} replica(s) and held {cpus:g} CPU; expected none until requests come")
+    if seen.error is not None:
+        raise seen.error
+    assert_labels(seen.labels, digits.labels,
+                  f"{len(digits.labels)} handle.predict.remote calls sent at once to the classifier scaled to zero")
 
 
 @contextlib.contextmanager
@@ -311,34 +412,249 @@ def burst(url: str, body: bytes, *, clients: int, seconds: float):
             stop.set()
 
 
-@check(points=3, hint="Serve adds replicas while ongoing requests per replica exceed target_ongoing_requests, "
-                      "after upscale_delay_s, up to max_replicas.")
-def test_autoscaling_adds_replicas(classifier, digits, thresholds, serve_apps):
+@check(points=3, hint=("Serve adds replicas while the ongoing requests per replica exceed a target.",
+                       "autoscaling_config: target_ongoing_requests, upscale_delay_s (default 30 s), max_replicas.",
+                       "A small target_ongoing_requests, an upscale_delay_s of a second or two, and the "
+                       "max_replicas you are given."))
+def test_autoscaling_adds_replicas(classifier, digits, thresholds):
     from ray.serve.config import AutoscalingConfig
 
     if classifier.config_error is not None:
         raise classifier.config_error
-    serve_apps.delete_all(but=classifier.name)  # so that an added replica really starts on a small machine
-    config = AutoscalingConfig(**classifier.autoscaling)
-    assert config.max_replicas >= 2, f"autoscaling_config() has max_replicas {config.max_replicas}; expected at least 2"
-    limit, start = thresholds["upscale_within_s"], max(1, config.min_replicas)
-    sample = np.concatenate([digits.normalized[i * PER_DIGIT:i * PER_DIGIT + BURST_DIGITS] for i in range(10)])
-    counts = [live_replicas(classifier.name)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        config = AutoscalingConfig(**classifier.autoscaling)
+    assert config.max_replicas == MAX_REPLICAS, (
+        f"autoscaling_config(min_replicas=0, max_replicas={MAX_REPLICAS}) has max_replicas {config.max_replicas}; "
+        f"expected {MAX_REPLICAS}, the value it was given")
+    # The from-zero burst may have added the second replica already; if not, a sustained burst must.
+    counts = [classifier.from_zero.peak, live_replicas(classifier.name)]
+    limit = thresholds["upscale_within_s"]
 
     def scaled() -> bool:
         counts.append(live_replicas(classifier.name))
-        return counts[-1] > start
+        return counts[-1] > 1
 
-    with burst(classifier.url, json.dumps({"image": sample.tolist()}).encode(), clients=BURST_CLIENTS,
-               seconds=limit + 5):
-        try:
-            wait_for(scaled, timeout=limit, interval=0.25, what="an added replica")
-        except AssertionError:
-            raise AssertionError(
-                f"{BURST_CLIENTS} clients posted back to back for {limit} s and the classifier kept "
-                f"{max(counts)} replica(s); expected more than {start} under autoscaling_config() = "
-                f"{classifier.autoscaling}") from None
-        time.sleep(1)  # one more look: the next decision must stay within max_replicas too
-        scaled()
-    assert max(counts) <= config.max_replicas, (
-        f"the classifier reached {max(counts)} replicas; expected at most max_replicas = {config.max_replicas}")
+    if max(counts) <= 1:
+        sample = np.concatenate([digits.normalized[i * PER_DIGIT:i * PER_DIGIT + BURST_DIGITS] for i in range(10)])
+        with burst(classifier.url, json.dumps({"image": sample.tolist()}).encode(), clients=BURST_CLIENTS,
+                   seconds=limit + 5):
+            try:
+                wait_for(scaled, timeout=limit, interval=0.25, what="an added replica")
+            except AssertionError:
+                raise AssertionError(
+                    f"{len(digits.labels)} handle calls, then {BURST_CLIENTS} clients posting back to back for "
+                    f"{limit} s, and the classifier kept {max(counts)} replica(s); expected more than 1 under "
+                    f"autoscaling_config(min_replicas=0, max_replicas={MAX_REPLICAS}) = {classifier.autoscaling}"
+                ) from None
+            time.sleep(1)  # one more look: the next decision must stay within max_replicas too
+            scaled()
+    assert max(counts) <= MAX_REPLICAS, (
+        f"the classifier reached {max(counts)} replicas; expected at most max_replicas = {MAX_REPLICAS}")
+
+
+# -- the preprocessor ---------------------------------------------------------------------------
+@check(points=2, hint=("ToTensor() scales 0..255 to [0, 1]; Normalize((0.5,), (0.5,)) then maps it to [-1, 1].",
+                       "numpy or torch, vectorised over the batch; add the channel axis.",
+                       "(pixels / 255 - 0.5) / 0.5 as float32, shape (N, 1, 28, 28)."))
+def test_preprocessor_normalizes(student, digits, thresholds):
+    import asyncio
+    import inspect
+
+    result = student.OnlineMNISTPreprocessor.func_or_class().run({"image": digits.raw.copy()})
+    if inspect.isawaitable(result):
+        result = asyncio.run(result)
+    assert isinstance(result, dict) and "image" in result, (
+        f"run(batch) returned {type(result).__name__}; expected a dict with 'image'")
+    shapes.assert_mnist_normalized(result["image"], digits.raw, thresholds["normalize_tolerance"],
+                                   what="OnlineMNISTPreprocessor().run(batch)['image']")
+
+
+@dataclass(frozen=True)
+class PreprocessorApp:
+    name: str
+    route_prefix: str
+    handle: object
+    strays: tuple[str, ...]
+    """Apps deploy_preprocessor deployed under other names (deleted at once: they held CPUs)."""
+    route_prefixes: dict
+
+
+@pytest.fixture(scope="module")
+def preprocessor_app(student, serve_apps) -> PreprocessorApp:
+    """``deploy_preprocessor`` under a name and a route prefix of the grader's."""
+    from ray import serve
+    from ray.serve.context import _get_global_client
+
+    name, prefix = serve_apps.new("mnist-preprocessor")
+    before = set(serve.status().applications)
+    strays = ()
+    try:
+        handle = student.deploy_preprocessor(name=name, route_prefix=prefix)
+        routes = {app: details.get("route_prefix") for app, details in
+                  _get_global_client().get_serve_details().get("applications", {}).items()}
+    finally:
+        strays = tuple(sorted(set(serve.status().applications) - before - {name}))
+        for stray in strays:
+            with contextlib.suppress(Exception):
+                serve.delete(stray)
+    return PreprocessorApp(name, prefix, handle, strays, routes)
+
+
+@check(points=2, hint=("serve.run deploys one bound deployment as an application of its own.",
+                       "serve.run(app, name=..., route_prefix=...) returns the ingress deployment's handle.",
+                       "Bind OnlineMNISTPreprocessor without arguments, run it under the name and route "
+                       "prefix you are given, and return what serve.run returns."))
+def test_preprocessor_app(preprocessor_app, digits, thresholds):
+    app = preprocessor_app
+    call = f"deploy_preprocessor(name={app.name!r}, route_prefix={app.route_prefix!r})"
+    assert not app.strays and app.route_prefixes.get(app.name) == app.route_prefix, (
+        f"{call} deployed applications {sorted(app.strays) or [app.name]} at routes "
+        f"{ {n: r for n, r in app.route_prefixes.items() if n in app.strays or n == app.name} }; "
+        f"expected one application named {app.name!r} at {app.route_prefix!r}")
+    result = app.handle.run.remote({"image": digits.raw}).result(timeout_s=shapes.REQUEST_TIMEOUT_S)
+    assert isinstance(result, dict) and "image" in result, (
+        f"handle.run.remote(batch) answered {type(result).__name__}; expected a dict with 'image'")
+    shapes.assert_mnist_normalized(result["image"], digits.raw, thresholds["normalize_tolerance"],
+                                   what=f"{call}.run.remote(batch)['image']")
+
+
+# -- the composed applications -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Service:
+    name: str
+    url: str
+    """``POST /predict`` of the FastAPI ingress."""
+
+
+@pytest.fixture(scope="module")
+def service(student, data, serve_apps, use_gpu) -> Service:
+    """The student's ``build_app``, deployed once, after the apps before it are deleted (their CPUs)."""
+    serve_apps.delete_all()
+    app = student.build_app(data.path("mnist_model"), num_gpus=GPU_SHARE if use_gpu else 0)
+    name, prefix, _ = deploy(app, serve_apps, "mnist-service")
+    return Service(name, serve_apps.url(prefix, "/predict"))
+
+
+@pytest.fixture(scope="module")
+def composed_labels(student, digits, data) -> np.ndarray:
+    """What the student's preprocessor, then the model, make of the public digits."""
+    return pipeline_labels(student, digits.raw, data.path("mnist_model"), digits.labels)
+
+
+@check(points=3, hint=("The ingress composes the two deployments through their handles.",
+                       "await handle.method.remote(...) gives the method's answer; pass one answer to the next call.",
+                       "await preprocessor.run.remote({'image': raw}), then classifier.predict.remote(that result)."))
+def test_ingress_predicts(service, digits, composed_labels):
+    response = shapes.post(service.url, json={"image": digits.raw.tolist()})
+    assert_answer(response, composed_labels, "POST /predict with raw pixels to build_app's application")
+
+
+@check(points=2, hint=("A body the service cannot read is the client's mistake: HTTP 4xx, not 500.",
+                       "fastapi.HTTPException(status_code=..., detail=...) answers with that status.",
+                       "Turn the ValueError of a bad body into HTTPException(status_code=400, detail=...)."))
+def test_ingress_bad_body(service):
+    shapes.assert_bad_bodies_refused(service.url, BAD_BODIES, accepted=range(400, 500))
+
+
+def inspect_app(app, name: str):
+    """``(ingress name, {deployment: GPUs per replica}, {deployment: replicas})`` of a bound application."""
+    from ray.serve._private.build_app import build_app as finalize
+
+    built = finalize(app, name=name)
+    gpus = {d.name: (d.ray_actor_options or {}).get("num_gpus", 0) for d in built.deployments}
+    replicas = {d.name: d.num_replicas for d in built.deployments}
+    return built.ingress_deployment_name, gpus, replicas
+
+
+def assert_composition(ingress: str, gpus: dict, call: str, expected_ingress: str) -> None:
+    """The app's ingress is ``expected_ingress`` bound to the preprocessor and the classifier; only the
+    classifier has GPUs, ``INSPECT_GPUS`` of them."""
+    __tracebackhide__ = True
+    wanted = {expected_ingress, "OnlineMNISTPreprocessor", "OnlineMNISTClassifier"}
+    assert ingress == expected_ingress and set(gpus) == wanted, (
+        f"{call} holds deployments {sorted(gpus)} with ingress {ingress}; expected {expected_ingress} bound "
+        "to OnlineMNISTPreprocessor and OnlineMNISTClassifier")
+    expected_gpus = {name: INSPECT_GPUS if name == "OnlineMNISTClassifier" else 0 for name in gpus}
+    assert gpus == expected_gpus, (f"{call}: GPUs per replica {gpus}; expected {INSPECT_GPUS} GPU for the "
+                                   "classifier, none for the other deployments")
+
+
+@check(points=2, hint=("Deployment options (replicas, resources) are set before binding.",
+                       ".options(num_replicas=..., ray_actor_options={'num_gpus': ...}) returns a new deployment.",
+                       "Set both on the classifier, then pass the bound preprocessor and classifier to the ingress."))
+def test_build_app_resources(student, data):
+    call = f"build_app(model_path, num_replicas={INSPECT_REPLICAS}, num_gpus={INSPECT_GPUS})"
+    ingress, gpus, replicas = inspect_app(
+        student.build_app(data.path("mnist_model"), num_replicas=INSPECT_REPLICAS, num_gpus=INSPECT_GPUS),
+        "lesson5-inspect")
+    assert_composition(ingress, gpus, call, "ImageServiceIngress")
+    assert replicas["OnlineMNISTClassifier"] == INSPECT_REPLICAS, (
+        f"{call}: replicas {replicas}; expected {INSPECT_REPLICAS} replicas of the classifier")
+
+
+@pytest.fixture(scope="module")
+def composed(student, data, serve_apps, use_gpu, request) -> str:
+    """URL of the student's ``ImageClassifierIngress``, bound by the grader to the handles of the FastAPI
+    application's preprocessor and classifier (no second copy of either: the machine's CPUs). While
+    ``build_app`` does not deploy, the grader binds the student's classes itself, so that the plain
+    ingress is graded all the same."""
+    from ray import serve
+
+    try:
+        service = request.getfixturevalue("service")
+        deployed = set(serve.status().applications[service.name].deployments)
+        parts = [serve.get_deployment_handle(deployment, service.name)
+                 for deployment in ("OnlineMNISTPreprocessor", "OnlineMNISTClassifier") if deployment in deployed]
+    except Exception:  # build_app's own checks say why
+        parts = []
+    if len(parts) != 2:
+        serve_apps.delete_all()
+        classifier = student.OnlineMNISTClassifier.options(ray_actor_options={"num_gpus": GPU_SHARE if use_gpu else 0})
+        parts = [student.OnlineMNISTPreprocessor.bind(), classifier.bind(data.path("mnist_model"))]
+    _, prefix, _ = deploy(student.ImageClassifierIngress.bind(*parts), serve_apps, "mnist-composed")
+    return serve_apps.url(prefix)
+
+
+@check(points=3, hint=("Without FastAPI, every request to the app reaches the ingress's __call__.",
+                       "await request.json() gives the posted object; handles call the other deployments.",
+                       "Parse raw pixels (N, 28, 28), await the preprocessor's run, then the classifier's "
+                       "predict, and answer the labels as a list."))
+def test_composed_predicts(composed, digits, composed_labels):
+    response = shapes.post(composed, json={"image": digits.raw.tolist()})
+    assert_answer(response, composed_labels, "POST {'image': raw pixels} to ImageClassifierIngress")
+
+
+@check(points=1, hint=JSON_STRING_HINT)
+def test_composed_json_string(composed, digits, composed_labels):
+    response = shapes.post(composed, json=json.dumps({"image": digits.raw.tolist()}))
+    assert_answer(response, composed_labels, "POST of a JSON string holding {'image': raw pixels} (as the course posts)")
+
+
+@check(points=2, hint=("A body the service cannot read is the client's mistake: HTTP 400, not 500.",
+                       "Without FastAPI, __call__ answers a starlette JSONResponse with a status_code.",
+                       "Catch the ValueError of a bad body and answer JSONResponse({'error': ...}, status_code=400)."))
+def test_composed_bad_body(composed):
+    shapes.assert_bad_bodies_refused(composed, BAD_BODIES, accepted=range(400, 401))
+
+
+@check(points=2, hint=("The composed app binds the ingress to a bound preprocessor and a bound classifier.",
+                       "ray_actor_options={'num_gpus': ...} in .options(...) before .bind(model_path).",
+                       "Give the classifier num_gpus; bind ImageClassifierIngress to both bound deployments."))
+def test_build_composed_app(student, data):
+    call = f"build_composed_app(model_path, num_gpus={INSPECT_GPUS})"
+    ingress, gpus, _ = inspect_app(student.build_composed_app(data.path("mnist_model"), num_gpus=INSPECT_GPUS),
+                                   "lesson5-inspect-composed")
+    assert_composition(ingress, gpus, call, "ImageClassifierIngress")
+
+
+### BEGIN HIDDEN TESTS
+@check(points=2, hidden=True, hint=("The service must classify any raw digits, as the offline classifier does.",
+                                    "Nothing in the ingress or the preprocessor may depend on the public digits.",
+                                    "Normalize every image the same way; answer one label per image."))
+def test_ingress_other_digits(student, service, data):
+    other = read_digits(data.path("mnist_png", seed=1), data.path("mnist_model"))
+    expected = pipeline_labels(student, other.raw, data.path("mnist_model"), other.labels)
+    assert_answer(shapes.post(service.url, json={"image": other.raw.tolist()}), expected,
+                  "POST /predict with other digits")
+### END HIDDEN TESTS

@@ -32,4 +32,12 @@ class ImageServiceIngress:
         return {"predicted_label": np.asarray(result["predicted_label"]).tolist()}
 
 
-BREAKS = ["classifier_bad_body", "ingress_bad_body"]
+@serve.deployment
+class ImageClassifierIngress(ImageClassifierIngress.func_or_class):
+    async def __call__(self, request: Request):
+        batch = await self.preprocessor.run.remote({"image": parse_unchecked(await request.json())})
+        result = await self.classifier.predict.remote(batch)
+        return {"predicted_label": np.asarray(result["predicted_label"]).tolist()}
+
+
+BREAKS = ["classifier_bad_body", "ingress_bad_body", "composed_bad_body"]

@@ -13,9 +13,12 @@ class ImageServiceIngress:
 
     @app.post("/predict")
     async def predict(self, request: Request) -> dict:
-        raw = parse_images(await request.json(), RAW_SHAPE)
+        try:
+            raw = parse_images(await request.json(), RAW_SHAPE)
+        except ValueError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
         result = await self.classifier.predict.remote({"image": raw[:, None, :, :]})
         return {"predicted_label": np.asarray(result["predicted_label"]).tolist()}
 
 
-BREAKS = ["ingress_predicts"]
+BREAKS = ["ingress_predicts", "ingress_other_digits"]
