@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from ray import tune
 
-from graders.engine import check, probes, shapes
+from graders.engine import check, probes, shapes, skip_without_cuda
 
 LINEAR_SAMPLES = 3
 LINEAR_PROBE = {"lr": 0.1, "epochs": 50}  # a sensible rate, and enough epochs to reach the noise
@@ -386,6 +386,7 @@ def test_train_pytorch_uses_trial_device(pytorch_probe, use_gpu):
     reports, used_cuda, _ = pytorch_probe
     assert reports, "the trial reported nothing"
     if use_gpu:
+        skip_without_cuda("whether train_pytorch trained on the trial's GPU")
         assert used_cuda, "the trial had a GPU, but train_pytorch allocated no CUDA memory; expected training on the GPU"
     # Without a GPU, the probe's trial ran to its end on the CPU: the course's model.to("cuda") fails there.
 

@@ -13,6 +13,6 @@
   warm head), ``nbgrader_export`` (with ``notebook``, the notebooks and their test cells' runtime),
   ``gradescope`` (the autograder zip; ``autograder`` is what runs inside Gradescope's container).
 """
-from graders.engine.plugin import check, wait_for
+from graders.engine.plugin import check, skip_without_cuda, wait_for
 
-__all__ = ["check", "wait_for"]
+__all__ = ["check", "skip_without_cuda", "wait_for"]
