@@ -15,7 +15,8 @@ import time
 import uuid
 from pathlib import Path
 
-from graders.engine import course, stream
+from graders.engine import stream
+from graders.engine.raysession import kit_modules
 from graders.engine.stream import GradingFailed
 
 POLL_S = 1.0
@@ -52,10 +53,7 @@ def job_runner(address: str):
     from ray.job_submission import JobStatus, JobSubmissionClient
 
     client = JobSubmissionClient(dashboard_url(address))
-    import graders
-    import fixtures
-
-    modules = sorted({str(Path(graders.__file__).parent), str(Path(fixtures.__file__).parent), str(course.GRADERS_DIR)})
+    modules = kit_modules()
     env_vars = {k: os.environ[k] for k in ("GRADERS_PACKAGE",) if k in os.environ}
 
     def run(submission: Path, args: list[str], stream_path: Path, log: Path, timeout: float) -> bool:

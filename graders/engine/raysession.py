@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from graders.engine import worker_site
-from graders.engine.course import KIT_ROOT
+from graders.engine.course import GRADERS_DIR, KIT_ROOT
 from graders.engine.worker_site import sitecustomize as _lean_imports  # noqa: F401  (this process too)
 
 # Its sitecustomize.py runs first in every Python process of an embedded instance.
@@ -195,8 +195,9 @@ def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -
     if address and on_workers:
         kwargs = {"address": address}  # a batch's Ray Job, or watch's head: the workers import the submission
     elif address:
-        runtime_env = {"working_dir": str(submission.resolve()), "env_vars": dict(FAST_RAY_ENV),
-                       "excludes": ["__pycache__", ".graders", "*.ipynb_checkpoints"]}
+        # The graders' own functions (stand-ins, probes) reach the workers by module name, as the student's do.
+        runtime_env = {"working_dir": str(submission.resolve()), "py_modules": kit_modules(),
+                       "env_vars": dict(FAST_RAY_ENV), "excludes": ["__pycache__", ".graders", "*.ipynb_checkpoints"]}
         kwargs = {"address": address, "runtime_env": runtime_env}
         _probe(address)
     else:
@@ -210,6 +211,14 @@ def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -
     if ray.is_initialized():
         ray.shutdown()
     _init_with_retry(ray, kwargs, attempts=1 if address else START_ATTEMPTS)
+
+
+def kit_modules() -> list[str]:
+    """The kit's packages (graders, the course's graders, fixtures) as a runtime env's ``py_modules``."""
+    import fixtures
+    import graders
+
+    return sorted({str(Path(graders.__file__).parent), str(Path(fixtures.__file__).parent), str(GRADERS_DIR)})
 
 
 def worker_pythonpath(*folders: Path) -> str:
