@@ -6,11 +6,8 @@ in the predictor itself, in ``predict_offline`` (which runs it) and on other tri
 BREAKS = ["offline_predictor", "offline_auc", "offline_other_rows"]
 
 
-class OfflinePredictor:
-    def __init__(self, checkpoint):
-        self.model = RayTrainReportCallback.get_model(checkpoint)
-
+class OfflinePredictor(OfflinePredictor):
     def __call__(self, batch):
-        out = batch[FEATURE_COLUMNS].copy()
-        out["prediction"] = 1 - self.model.predict(xgboost.DMatrix(out))
+        out = super().__call__(batch)
+        out["prediction"] = 1 - out["prediction"]
         return out

@@ -7,21 +7,17 @@ without noticing that other callers depend on it.
 BREAKS = ["online_handle"]
 
 
-@serve.deployment
-class OnlinePredictor:
-    def __init__(self, checkpoint):
-        self.model = RayTrainReportCallback.get_model(checkpoint)
-
+class _PredictTakesFrame(OnlinePredictor.func_or_class):
     async def __call__(self, request):
         try:
             body = await request.json()
-            if isinstance(body, str):
-                body = json.loads(body)
-            if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
-                raise TypeError("expected a list of records (JSON objects)")
-            return {"prediction": self.predict(pd.DataFrame.from_records(body))}
+            records = json.loads(body) if isinstance(body, str) else body
+            return {"prediction": self.predict(pd.DataFrame.from_records(records))}
         except (ValueError, KeyError, TypeError) as exc:
             return JSONResponse({"error": f"{type(exc).__name__}: {exc}"}, status_code=400)
 
     def predict(self, frame):
         return self.model.predict(xgboost.DMatrix(frame[FEATURE_COLUMNS])).tolist()
+
+
+OnlinePredictor = serve.deployment(name="OnlinePredictor")(_PredictTakesFrame)

@@ -7,16 +7,13 @@ BREAKS = ["tune_trials"]
 
 
 def tune_max_depth(train_ds, valid_ds, *, num_samples=3, num_workers=1, use_gpu=False, storage_path):
-    def fit_one_trial(config):
-        trainer = build_trainer(train_ds, valid_ds, params=config["params"], num_workers=num_workers,
-                                use_gpu=use_gpu, storage_path=storage_path,
-                                name=tune.get_context().get_trial_name())
-        tune.report(trainer.fit().metrics)
+    def metrics_only(config):
+        params = {"max_depth": config["max_depth"]}
+        fit = build_trainer(train_ds, valid_ds, params=params, num_workers=num_workers, use_gpu=use_gpu,
+                            storage_path=storage_path, name=f"depth-{tune.get_context().get_trial_id()}").fit()
+        tune.report(fit.metrics)
 
-    tuner = tune.Tuner(
-        fit_one_trial,
-        param_space={"params": {"max_depth": tune.randint(2, 12)}},
-        tune_config=tune.TuneConfig(num_samples=num_samples, metric="valid-logloss", mode="min"),
-        run_config=tune.RunConfig(storage_path=storage_path),
-    )
-    return tuner.fit()
+    config = tune.TuneConfig(mode="min", metric="valid-logloss", num_samples=num_samples)
+    space = {"max_depth": tune.randint(2, 12)}
+    return tune.Tuner(metrics_only, param_space=space, tune_config=config,
+                      run_config=tune.RunConfig(storage_path=storage_path)).fit()
