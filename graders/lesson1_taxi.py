@@ -1,30 +1,38 @@
 """Grader of lesson 1, the NYC taxi pipeline: split, Train, Tune, offline and online inference.
 
-Each part is graded on its own: the trainer and the tuner get the grader's own split, and the
-predictors get a model the grader trained with plain XGBoost and saved as Ray Train saves one
-(``model.ubj``), so a broken step never costs the points of the steps after it. The expensive work
-(one fit, one small tuning run, one actor pool, one Serve app) runs once, in module fixtures.
+Each part is graded on its own: the trainer and the tuner get the grader's own split, ``best_checkpoint``
+gets a tuning run of the grader's own, and the predictors get a model the grader trained with plain
+XGBoost and saved as Ray Train saves one (``model.ubj``), so a broken step never costs the points of
+the steps after it. The expensive work (one fit, one small tuning run, one actor pool, one Serve app)
+runs once, in module fixtures. Every read of the public trips goes through ``data.path("taxi")``, so
+an instructor's ``--data taxi=PATH`` (another size, with or without the index column) reaches it.
 """
 from __future__ import annotations
 
+import os
 import shutil
+import uuid
 
 import numpy as np
 import pandas as pd
 import pytest
 import xgboost
 
-from graders.engine import check, probes
+from graders.engine import check, probes, shapes
 
 LABEL = "is_big_tip"
 FEATURES = ["passenger_count", "trip_distance", "fare_amount", "trip_duration", "hour", "day_of_week"]
 INDEX = "__index_level_0__"
 TEST_SIZE = 0.3
-TRAIN_PARAMS = {"max_depth": 4, "eta": 0.3}  # what the grader asks build_trainer to fit
+HIDDEN_SPLIT_ROWS = 12_345  # the hidden split's file: another size than the public one
+TRAIN_PARAMS = {"max_depth": 3, "eta": 0.1}  # far from XGBoost's defaults: ignoring them shows in the loss
 NUM_BOOST_ROUND = 10
 TUNE_SAMPLES = 2
-TUNE_SEED = 3  # seeds Tune's random search (it samples from numpy's global generator): two distinct depths
+TUNE_SEED = 20  # seeds Tune's random search (numpy's global generator): depths 5 and 11
 DEPTH_RANGE = range(2, 12)
+XGBOOST_DEFAULT_DEPTH = 6  # a trial that ignores its max_depth grows trees this deep
+KNOWN_LOGLOSS = [0.52, 0.41, 0.63]  # the grader's own trials, in order: the lowest neither first nor last
+TUNE_LOGGERS_OFF = "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"  # set by the engine (raysession) for speed
 POOL_SIZE = 1  # not the course's 2: the pool's size must come from the argument
 ONLINE_ROWS = 40
 
@@ -44,6 +52,11 @@ def sorted_rows(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return rows[np.lexsort(rows.T[::-1])]
 
 
+def same_rows(a: pd.DataFrame, b: pd.DataFrame, columns: list[str]) -> bool:
+    """Whether ``a`` and ``b`` hold the same rows (as multisets) on ``columns``."""
+    return len(a) == len(b) and np.array_equal(sorted_rows(a, columns), sorted_rows(b, columns), equal_nan=True)
+
+
 def blocks(frame: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
     """``frame`` cut into ``parts`` consecutive pieces (Ray datasets of several blocks)."""
     return [frame.iloc[rows] for rows in np.array_split(np.arange(len(frame)), parts)]
@@ -54,9 +67,37 @@ def booster_predict(booster: xgboost.Booster, frame: pd.DataFrame) -> np.ndarray
     return booster.predict(xgboost.DMatrix(frame[FEATURES]))
 
 
-def read_trips(path: str) -> pd.DataFrame:
-    """The trips file as pandas, without the stray index column."""
-    return pd.read_parquet(path).drop(columns=[INDEX], errors="ignore")
+def read_table(path: str):
+    """The parquet file at ``path`` (a local path or a URI) as an Arrow table."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path)
+
+
+def trips_frame(table) -> pd.DataFrame:
+    """Trips as pandas, without the stray index column."""
+    return table.to_pandas().drop(columns=[INDEX], errors="ignore").reset_index(drop=True)
+
+
+def write_trips(table, storage_path: str, what: str) -> str:
+    """Write ``table`` as parquet under ``storage_path`` (local or a URI, where every node reads it); its path."""
+    import pyarrow.fs
+    import pyarrow.parquet as pq
+
+    filesystem, root = pyarrow.fs.FileSystem.from_uri(storage_path)
+    folder = f"lesson1-trips-{what}-{uuid.uuid4().hex[:8]}"
+    filesystem.create_dir(f"{root.rstrip('/')}/{folder}")
+    pq.write_table(table, f"{root.rstrip('/')}/{folder}/trips.parquet", filesystem=filesystem)
+    return f"{storage_path.rstrip('/')}/{folder}/trips.parquet"
+
+
+def toggle_index(table):
+    """``table`` with the stray index column removed, or added (gappy row ids) when it has none."""
+    import pyarrow as pa
+
+    if INDEX in table.column_names:
+        return table.drop_columns([INDEX])
+    return table.append_column(INDEX, pa.array(np.arange(table.num_rows, dtype=np.int64) * 3 + 7))
 
 
 def worst_gap(got, expected) -> float:
@@ -74,9 +115,15 @@ def fresh_checkpoint(source, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def trips(data) -> pd.DataFrame:
-    """The public trips (seed 0), with pandas."""
-    return read_trips(data.path("taxi"))
+def public_table(data):
+    """The public trips file as given (the kit's, or the instructor's ``--data taxi=PATH``)."""
+    return read_table(data.path("taxi"))
+
+
+@pytest.fixture(scope="module")
+def trips(public_table) -> pd.DataFrame:
+    """The public trips, with pandas."""
+    return trips_frame(public_table)
 
 
 @pytest.fixture(scope="module")
@@ -128,10 +175,13 @@ def student_split(student, path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def splits(student, data, ray_cluster) -> dict:
-    """The student's default split of the public file, with and without ``__index_level_0__``."""
-    return {"with the index column": student_split(student, data.path("taxi", with_index=True)),
-            "without it": student_split(student, data.path("taxi"))}
+def splits(student, data, public_table, storage_path) -> dict:
+    """The student's default split of the public file as given, and of a copy with (or without) the
+    ``__index_level_0__`` column that the given file lacks (or has)."""
+    has_index = INDEX in public_table.column_names
+    other = write_trips(toggle_index(public_table), storage_path, "public")
+    return {f"the trips file (which {'has' if has_index else 'lacks'} {INDEX})": student_split(student, data.path("taxi")),
+            f"the same trips {'without' if has_index else 'with'} {INDEX}": student_split(student, other)}
 
 
 def assert_split_columns(train: pd.DataFrame, valid: pd.DataFrame, what: str):
@@ -153,41 +203,51 @@ def assert_split_sizes(train: pd.DataFrame, valid: pd.DataFrame, trips: pd.DataF
 
 
 def assert_split_partition(train: pd.DataFrame, valid: pd.DataFrame, trips: pd.DataFrame, what: str):
-    """Each row of the file in exactly one part, the parts shuffled."""
+    """Each row of the file in exactly one part, the parts shuffled (judged on the file's own columns)."""
     __tracebackhide__ = True
     columns = FEATURES + [LABEL]
-    together = pd.concat([train, valid])
-    partition = len(together) == len(trips) and np.array_equal(sorted_rows(together, columns), sorted_rows(trips, columns))
-    assert partition, f"{what}: train and valid together are not the file's rows, each exactly once"
+    missing = [c for c in columns if c not in train.columns or c not in valid.columns]
+    assert not missing, f"{what}: the parts lack the columns {missing}: nothing to compare with the file"
+    assert same_rows(pd.concat([train, valid]), trips, columns), (
+        f"{what}: train and valid together are not the file's {len(trips)} rows, each exactly once")
     in_file_order = np.array_equal(valid[columns].to_numpy(dtype=float), trips[columns].tail(len(valid)).to_numpy(dtype=float))
     assert not in_file_order, f"{what}: valid holds the file's last rows in order: the rows were not shuffled"
 
 
-@check(points=1, hint="train_test_split(test_size=...): test_size is the share of rows in the second dataset.")
+@check(points=1, hint=("test_size is the share of rows that goes to the second (validation) dataset.",
+                       "Dataset.train_test_split(test_size=..., shuffle=..., seed=...) in Ray Data.",
+                       "return the two datasets train_test_split gives, passing the function's own test_size"))
 def test_split_sizes(splits, trips, thresholds):
     for what, (train, valid) in splits.items():
-        assert_split_sizes(train, valid, trips, thresholds["split_row_tolerance"], f"file {what}")
+        assert_split_sizes(train, valid, trips, thresholds["split_row_tolerance"], what)
 
 
-@check(points=1, hint="read_parquet(..., columns=[...]) or select_columns keeps only the columns you name.")
+@check(points=1, hint=("Only the six features and the label may reach the model; some files carry an extra "
+                       "__index_level_0__ column, others do not.",
+                       "ray.data.read_parquet(path, columns=[...]) or Dataset.select_columns([...]).",
+                       "name the columns to keep (FEATURE_COLUMNS and LABEL_COLUMN), rather than the ones to drop"))
 def test_split_columns(splits):
     for what, (train, valid) in splits.items():
-        assert_split_columns(train, valid, f"file {what}")
+        assert_split_columns(train, valid, what)
 
 
-@check(points=1, hint="train_test_split(shuffle=True, seed=...) puts each row in exactly one part.")
+@check(points=1, hint=("Every row belongs to exactly one part, and the parts are a random draw, not the file's "
+                       "first and last rows.",
+                       "Dataset.train_test_split's shuffle= and seed= arguments (the course left shuffle off).",
+                       "train_test_split(test_size=test_size, shuffle=..., seed=seed) on the dataset you read"))
 def test_split_partition(splits, trips):
     for what, (train, valid) in splits.items():
-        assert_split_columns(train, valid, f"file {what}")
-        assert_split_partition(train, valid, trips, f"file {what}")
+        assert_split_partition(train, valid, trips, what)
 
 
 ### BEGIN HIDDEN TESTS
-@check(points=1, hidden=True, hint="load_and_split must work on any file with the course's schema.")
-def test_split_other_data(student, data, ray_cluster, thresholds):
-    path = data.path("taxi", seed=1, with_index=True)
+@check(points=1, hidden=True, hint=("load_and_split must work on any file with the course's schema and any size.",
+                                    "Dataset.train_test_split works out the split point from the dataset itself.",
+                                    "no row counts or paths written into the code: use path and test_size"))
+def test_split_other_data(student, data, storage_path, thresholds):
+    table = read_table(data.path("taxi", seed=1, with_index=True)).slice(0, HIDDEN_SPLIT_ROWS)
+    path, trips, what = write_trips(table, storage_path, "hidden"), trips_frame(table), "another trips file"
     train, valid = student_split(student, path)
-    trips, what = read_trips(path), "another trips file"
     assert_split_columns(train, valid, what)
     assert_split_sizes(train, valid, trips, thresholds["split_row_tolerance"], what)
     assert_split_partition(train, valid, trips, what)
@@ -210,40 +270,63 @@ def fitted(student, ray_cluster, frames, storage_path, use_gpu):
     return workers, result, RayTrainReportCallback.get_model(result.checkpoint)
 
 
-@check(points=1, hint="ScalingConfig(num_workers=..., use_gpu=...) and RunConfig(storage_path=...) "
-                      "take the caller's values; the datasets are keyed 'train' and 'valid'.")
-def test_trainer_config(student, frames, tmp_path):
+def tree_depth(booster: xgboost.Booster) -> int:
+    """The depth of the booster's deepest tree (a node's depth is its indentation in the text dump)."""
+    return max(line.count("\t") for tree in booster.get_dump() for line in tree.splitlines())
+
+
+@check(points=1, hint=("Resources and storage are the caller's choice: every argument reaches the trainer.",
+                       "ray.train.ScalingConfig(num_workers, use_gpu), ray.train.RunConfig(storage_path, name), "
+                       "and the trainer's datasets= dict.",
+                       "XGBoostTrainer(loop, train_loop_config=..., scaling_config=ScalingConfig(...), "
+                       "run_config=RunConfig(...), datasets={'train': ..., 'valid': ...})"))
+def test_trainer_config(student, ray_cluster, frames, tmp_path):
     from ray.train.xgboost import XGBoostTrainer
 
-    for workers, gpu in ((3, True), (1, False)):
-        trainer = student.build_trainer(None, None, num_workers=workers, use_gpu=gpu, storage_path=str(tmp_path))
+    train_ds, valid_ds = ray_frames(ray_cluster, frames, parts=1)
+    for workers, gpu, name in ((3, True, "lesson1-config"), (1, False, None)):
+        trainer = student.build_trainer(train_ds, valid_ds, num_workers=workers, use_gpu=gpu,
+                                        storage_path=str(tmp_path), name=name)
         assert isinstance(trainer, XGBoostTrainer), f"build_trainer returned {type(trainer).__name__}; expected XGBoostTrainer"
         got = (trainer.scaling_config.num_workers, trainer.scaling_config.use_gpu)
         assert got == (workers, gpu), f"build_trainer(num_workers={workers}, use_gpu={gpu}): the ScalingConfig has {got}"
-        assert trainer.run_config.storage_path == str(tmp_path), (
+        assert str(trainer.run_config.storage_path) == str(tmp_path), (
             f"RunConfig storage_path {trainer.run_config.storage_path!r}; expected the storage_path given")
+        assert name is None or trainer.run_config.name == name, (
+            f"build_trainer(name={name!r}): the RunConfig's name is {trainer.run_config.name!r}")
         assert sorted(trainer.datasets) == ["train", "valid"], f"datasets keys {sorted(trainer.datasets)}; expected train, valid"
 
 
-@check(points=2, hint="xgboost.train(params, dtrain, evals=[(dtrain, 'train'), (dvalid, 'valid')], "
-                      "callbacks=[RayTrainReportCallback()]) reports valid-logloss.")
+@check(points=2, hint=("Each worker trains on its shards and reports the validation log loss each round.",
+                       "xgboost.train(..., evals=[...]) with ray.train.xgboost.RayTrainReportCallback; metrics "
+                       "are named '<eval name>-<metric>'.",
+                       "the params are the objective and eval_metric plus config['params'], num_boost_round is "
+                       "config['num_boost_round'], and the evals are named 'train' and 'valid'"))
 def test_trainer_logloss(fitted, reference, thresholds):
     workers, result, _ = fitted
     got, ref, limit = result.metrics.get("valid-logloss"), reference["logloss"], thresholds["logloss_tolerance"]
     assert got is not None, f"the fit's metrics have no valid-logloss; they have {sorted(result.metrics)}"
     assert abs(got - ref) <= limit, (
         f"valid-logloss {got:.4f} with {workers} workers; expected {ref:.4f} within {limit} (plain XGBoost, "
-        f"same split and parameters)")
+        f"same split, parameters and rounds)")
 
 
-@check(points=1, hint="RayTrainReportCallback saves the final model as model.ubj in the checkpoint.")
+@check(points=1, hint=("The checkpoint holds the model the loop trained, with the caller's parameters and rounds.",
+                       "RayTrainReportCallback saves the final model as model.ubj; get_model(checkpoint) loads it.",
+                       "pass config['params'] and config['num_boost_round'] to xgboost.train unchanged"))
 def test_trainer_checkpoint(fitted):
     _, _, booster = fitted
     assert booster.num_boosted_rounds() == NUM_BOOST_ROUND, (
         f"the checkpoint's model has {booster.num_boosted_rounds()} rounds; expected num_boost_round={NUM_BOOST_ROUND}")
+    deepest, wanted = tree_depth(booster), TRAIN_PARAMS["max_depth"]
+    assert deepest <= wanted, (
+        f"the checkpoint's model has trees {deepest} levels deep; params asked for max_depth={wanted}: "
+        f"config['params'] must reach xgboost.train")
 
 
-@check(points=1, hint="The label must not be one of the model's inputs: DMatrix(features, label=labels).")
+@check(points=1, hint=("The label must not be one of the model's inputs.",
+                       "xgboost.DMatrix(data, label=...): data holds the features only.",
+                       "select FEATURE_COLUMNS from the shard's frame for data, LABEL_COLUMN for label"))
 def test_trainer_excludes_label(fitted):
     _, _, booster = fitted
     names = booster.feature_names or []
@@ -252,63 +335,113 @@ def test_trainer_excludes_label(fitted):
         f"columns, without {LABEL}")
 
 
-# -- tune_max_depth ------------------------------------------------------------------------------
+# -- tune_max_depth and best_checkpoint ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def tuned(student, ray_cluster, frames, storage_path, use_gpu):
     """One small tuning run of the student's tuner (its trials run side by side)."""
+    np.random.seed(TUNE_SEED)
+    planned = [int(np.random.randint(DEPTH_RANGE.start, DEPTH_RANGE.stop)) for _ in range(TUNE_SAMPLES)]
+    if len(set(planned)) < TUNE_SAMPLES or min(planned) >= XGBOOST_DEFAULT_DEPTH:  # a grader bug, never the student's
+        raise RuntimeError(f"grader bug: TUNE_SEED={TUNE_SEED} samples depths {planned}; they must differ and one "
+                           f"must be below XGBoost's default {XGBOOST_DEFAULT_DEPTH}")
     train_ds, valid_ds = ray_frames(ray_cluster, frames)
     np.random.seed(TUNE_SEED)
     return student.tune_max_depth(train_ds, valid_ds, num_samples=TUNE_SAMPLES, num_workers=1,
                                   use_gpu=use_gpu, storage_path=storage_path)
 
 
-def trial_table(results) -> list[tuple[int, float, object]]:
-    """(max_depth, valid-logloss, checkpoint) of each trial."""
-    assert not results.errors, f"{len(results.errors)} trial(s) failed: {results.errors[0]}"
-    return [((r.config.get("params") or {}).get("max_depth"), r.metrics.get("valid-logloss"), r.checkpoint)
-            for r in results]
+def configured_depth(config):
+    """The ``max_depth`` of a trial's config, flat or nested at any level (None when absent)."""
+    if isinstance(config, dict):
+        if "max_depth" in config:
+            return config["max_depth"]
+        return next((d for d in map(configured_depth, config.values()) if d is not None), None)
+    return None
 
 
-def tree_depth(booster: xgboost.Booster) -> int:
-    """The depth of the booster's deepest tree (a node's depth is its indentation in the text dump)."""
-    return max(line.count("\t") for tree in booster.get_dump() for line in tree.splitlines())
-
-
-@check(points=2, hint="param_space={'params': {'max_depth': tune.randint(2, 12)}}; each trial fits a trainer "
-                      "and calls tune.report(metrics, checkpoint=result.checkpoint).")
+@check(points=2, hint=("Each trial fits its own trainer with the max_depth Tune sampled for it, and reports the "
+                       "metrics and the model.",
+                       "ray.tune.Tuner over a function of config; tune.randint(2, 12) in param_space; "
+                       "tune.report(metrics, checkpoint=...).",
+                       "in the trial function: build_trainer(..., params=<max_depth from config>, ...).fit(), "
+                       "then report the fit's metrics with its checkpoint"))
 def test_tune_trials(tuned, storage_path):
     from ray.train.xgboost import RayTrainReportCallback
 
-    table = trial_table(tuned)
-    assert len(table) == TUNE_SAMPLES, f"{len(table)} trials; expected num_samples={TUNE_SAMPLES}"
+    trials = shapes.trial_results(tuned)
+    assert len(trials) == TUNE_SAMPLES, f"{len(trials)} trials; expected num_samples={TUNE_SAMPLES}"
     probes.assert_stored_under(tuned.experiment_path, storage_path, "tune_max_depth's tuner")
-    for depth, logloss, checkpoint in table:
+    for trial in trials:
+        depth = configured_depth(trial.config)
         assert isinstance(depth, (int, np.integer)) and depth in DEPTH_RANGE, (
-            f"a trial's config['params']['max_depth'] is {depth!r}; expected an integer in [2, 12)")
-        assert logloss is not None, "a trial reported no valid-logloss"
-        assert checkpoint is not None, "a trial reported no checkpoint: tune.report(..., checkpoint=...)"
-        deepest = tree_depth(RayTrainReportCallback.get_model(checkpoint))
-        assert deepest <= depth, f"a trial with max_depth={depth} holds a model with trees {deepest} levels deep"
+            f"a trial's config {trial.config} has max_depth {depth!r}; expected an integer from tune.randint(2, 12), "
+            f"flat ({{'max_depth': ...}}) or nested ({{'params': {{'max_depth': ...}}}})")
+        assert trial.metrics.get("valid-logloss") is not None, (
+            f"the trial with max_depth={depth} reported no valid-logloss; it reported {sorted(trial.metrics)}")
+        assert trial.checkpoint is not None, f"the trial with max_depth={depth} reported no checkpoint"
+        deepest = tree_depth(RayTrainReportCallback.get_model(trial.checkpoint))
+        assert deepest <= depth, (f"the trial with max_depth={depth} trained trees {deepest} levels deep: "
+                                  f"its max_depth must reach the trainer's params")
 
 
-@check(points=1, hint="TuneConfig(metric=..., mode=...): is a lower log loss better or worse?")
+@check(points=1, hint=("A log loss is an error: the best trial is the one with the lowest.",
+                       "tune.TuneConfig(metric=..., mode=...) decides what ResultGrid.get_best_result() returns.",
+                       "TuneConfig(num_samples=num_samples, metric=<the validation log loss>, mode=<lower is better>)"))
 def test_tune_mode_min(tuned):
-    table = trial_table(tuned)
-    best = tuned.get_best_result()
-    lowest = min(logloss for _, logloss, _ in table)
-    assert best.metrics["valid-logloss"] == lowest, (
-        f"the tuner's best result has valid-logloss {best.metrics['valid-logloss']:.4f}; the lowest of its "
-        f"trials is {lowest:.4f}")
+    shapes.assert_best_is_lowest(tuned, "valid-logloss", what="the tuner's get_best_result()")
 
 
-@check(points=1, hint="ResultGrid.get_best_result(metric=..., mode=...).checkpoint")
-def test_best_checkpoint(student, tuned):
-    table = trial_table(tuned)
-    lowest = min(table, key=lambda row: row[1])
-    got = student.best_checkpoint(tuned)
-    assert got is not None and got.path == lowest[2].path, (
-        f"best_checkpoint returned {getattr(got, 'path', got)}; expected the checkpoint of the trial with the "
-        f"lowest valid-logloss ({lowest[1]:.4f}, max_depth={lowest[0]})")
+@pytest.fixture(scope="module")
+def known_grid(ray_cluster, storage_path):
+    """A tuning run of the grader's own: trials that report known log losses (the lowest in the middle)
+    and a checkpoint each, configured as the contract's tuner is (metric valid-logloss, mode min)."""
+    from ray import tune
+
+    def report_known(config):
+        import json
+        import os
+        import tempfile
+
+        from ray import tune as trial_tune
+        from ray.train import Checkpoint
+
+        folder = tempfile.mkdtemp()
+        with open(os.path.join(folder, "trial.json"), "w") as f:
+            json.dump(config, f)
+        trial_tune.report({"valid-logloss": config["logloss"]}, checkpoint=Checkpoint.from_directory(folder))
+
+    # The kit turns Tune's result loggers off for speed; this grid keeps them, so that a student's
+    # ResultGrid.get_dataframe() (read from those logs) sees the trials as on any Ray.
+    loggers_off = os.environ.pop(TUNE_LOGGERS_OFF, None)
+    try:
+        grid = tune.Tuner(report_known, param_space={"logloss": tune.grid_search(KNOWN_LOGLOSS)},
+                          tune_config=tune.TuneConfig(metric="valid-logloss", mode="min", max_concurrent_trials=1),
+                          run_config=tune.RunConfig(storage_path=storage_path, verbose=0,
+                                                    name=f"lesson1-known-{uuid.uuid4().hex[:8]}")).fit()
+    finally:
+        if loggers_off is not None:
+            os.environ[TUNE_LOGGERS_OFF] = loggers_off
+    values = [trial.metrics.get("valid-logloss") for trial in shapes.trial_results(grid)]
+    if values != KNOWN_LOGLOSS or not 0 < values.index(min(values)) < len(values) - 1:
+        raise RuntimeError(f"grader bug: the known trials report {values}; expected {KNOWN_LOGLOSS} in that order, "
+                           "the lowest neither first nor last")
+    return grid
+
+
+@check(points=1, hint=("The best checkpoint is the one of the trial with the lowest valid-logloss, wherever "
+                       "that trial comes in the grid.",
+                       "ResultGrid.get_best_result(metric=..., mode=...) and Result.checkpoint.",
+                       "name the metric and the mode explicitly rather than relying on the tuner's defaults"))
+def test_best_checkpoint(student, known_grid):
+    trials = shapes.trial_results(known_grid)
+    position = {str(trial.checkpoint.path): i for i, trial in enumerate(trials)}
+    best = KNOWN_LOGLOSS.index(min(KNOWN_LOGLOSS))
+    got = student.best_checkpoint(known_grid)
+    chosen = position.get(str(getattr(got, "path", None)))
+    described = (f"the checkpoint of trial {chosen + 1} (valid-logloss {KNOWN_LOGLOSS[chosen]})" if chosen is not None
+                 else f"{getattr(got, 'path', got)!r}, no trial's checkpoint")
+    assert chosen == best, (f"on {len(trials)} trials reporting valid-logloss {KNOWN_LOGLOSS}, best_checkpoint returned "
+                            f"{described}; expected the checkpoint of trial {best + 1}, the lowest")
 
 
 # -- OfflinePredictor and predict_offline --------------------------------------------------------
@@ -338,29 +471,24 @@ def valid_batch(frames) -> pd.DataFrame:
     return frames[1][FEATURES].head(500)
 
 
-@check(points=1, hint="OfflinePredictor.__call__: the batch's feature columns plus 'prediction', "
-                      "from the loaded booster's predict.")
+@check(points=1, hint=("Each row's prediction is the model's probability of a big tip.",
+                       "RayTrainReportCallback.get_model(checkpoint) gives an xgboost.Booster; Booster.predict "
+                       "takes a DMatrix.",
+                       "copy the batch's FEATURE_COLUMNS, add a 'prediction' column from the booster, return the frame"))
 def test_offline_predictor(student, reference, valid_batch, thresholds):
     out = student.OfflinePredictor(reference["checkpoint"])(valid_batch.copy())
     assert_rows(out, len(valid_batch), "OfflinePredictor")
     assert_predictions(out, reference["booster"], thresholds["prediction_tolerance"], "OfflinePredictor")
 
 
-@check(points=1, hint="Load expensive state once, in __init__; __call__ only predicts.")
+@check(points=1, hint=("Load expensive state once per actor, when it is built; each call only predicts.",
+                       "A class passed to map_batches is built once per actor of the pool: its __init__ runs once.",
+                       "keep the booster on self in __init__; __call__ uses self's booster"))
 def test_offline_loads_once(student, reference, valid_batch, tmp_path_factory):
     checkpoint, folder = fresh_checkpoint(reference["checkpoint"], tmp_path_factory)
     predictor = student.OfflinePredictor(checkpoint)
-    shutil.rmtree(folder)
-    out, failure = None, None
-    try:
-        out = predictor(valid_batch.copy())
-    except NotImplementedError:
-        raise
-    except Exception as exc:
-        failure = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}"
-    # Raised outside the handler, so that the feedback shows this message, not the student's error.
-    assert failure is None, (f"OfflinePredictor read its checkpoint again after __init__: once the checkpoint folder "
-                             f"was gone, a call on a batch failed with {failure}")
+    out = shapes.assert_survives_removal(lambda: shutil.rmtree(folder), lambda: predictor(valid_batch.copy()),
+                                         what="OfflinePredictor")
     assert_rows(out, len(valid_batch), "OfflinePredictor")
 
 
@@ -376,18 +504,21 @@ def offline(student, ray_cluster, reference, frames):
     return out, len(probes.actor_ids("MapBatches(OfflinePredictor)") - before)
 
 
-@check(points=1, hint="Drop the label, then map_batches: one output row per input row.")
+@check(points=1, hint=("Batch inference keeps every input row and hands the model its features, never the label.",
+                       "Dataset.columns(), Dataset.drop_columns([...]) and Dataset.map_batches.",
+                       "drop LABEL_COLUMN when the dataset has it, then map_batches(OfflinePredictor, ...)"))
 def test_offline_rows(offline, frames):
     out, _ = offline
     valid = frames[1]
     assert_rows(out, len(valid), "predict_offline")
     assert LABEL not in out.columns, f"predict_offline's output still has the label {LABEL}: drop it before predicting"
     assert set(FEATURES + ["prediction"]) <= set(out.columns), f"output columns {list(out.columns)}; expected {FEATURES} and prediction"
-    same_rows = np.array_equal(sorted_rows(out, FEATURES), sorted_rows(valid, FEATURES))
-    assert same_rows, "predict_offline's output rows do not hold the input rows' features"
+    assert same_rows(out, valid, FEATURES), "predict_offline's output rows do not hold the input rows' features"
 
 
-@check(points=1, hint="Each row's prediction is the probability of a big tip: booster.predict(DMatrix(features)).")
+@check(points=1, hint=("Each row's prediction is the probability of a big tip, for that row.",
+                       "map_batches hands OfflinePredictor pandas batches when batch_format='pandas'.",
+                       "map_batches(OfflinePredictor, fn_constructor_kwargs=..., batch_format=..., batch_size=batch_size, compute=...)"))
 def test_offline_auc(offline, frames, reference, thresholds, credit):
     out, _ = offline
     assert_rows(out, len(frames[1]), "predict_offline")
@@ -400,7 +531,10 @@ def test_offline_auc(offline, frames, reference, thresholds, credit):
                  floor=bar["floor"], target=bar["target"])
 
 
-@check(points=1, hint="map_batches(OfflinePredictor, compute=ray.data.ActorPoolStrategy(size=concurrency), ...)")
+@check(points=1, hint=("The pool's size is the caller's choice: concurrency actors, each holding a loaded model.",
+                       "ray.data.ActorPoolStrategy(size=...) passed as map_batches(compute=...) (today's "
+                       "replacement of concurrency=).",
+                       "compute=ray.data.ActorPoolStrategy(size=<the concurrency argument>)"))
 def test_offline_actor_pool(offline):
     _, started = offline
     assert started == POOL_SIZE, (
@@ -408,9 +542,11 @@ def test_offline_actor_pool(offline):
 
 
 ### BEGIN HIDDEN TESTS
-@check(points=1, hidden=True, hint="OfflinePredictor must work on any trips with the course's schema.")
+@check(points=1, hidden=True, hint=("OfflinePredictor must work on any trips with the course's schema.",
+                                    "Select the feature columns by name, not by position.",
+                                    "frame[FEATURE_COLUMNS] into the DMatrix, whatever else the batch holds"))
 def test_offline_other_rows(student, data, reference, thresholds):
-    batch = read_trips(data.path("taxi", seed=1))[FEATURES].sample(1000, random_state=1).reset_index(drop=True)
+    batch = trips_frame(read_table(data.path("taxi", seed=1)))[FEATURES].sample(1000, random_state=1).reset_index(drop=True)
     out = student.OfflinePredictor(reference["checkpoint"])(batch.copy())
     assert_rows(out, len(batch), "OfflinePredictor")
     assert_predictions(out, reference["booster"], thresholds["prediction_tolerance"], "OfflinePredictor on other trips")
@@ -426,9 +562,7 @@ class DeployedApp:
 
     def post(self, **body):
         """POST to the app; (status, parsed JSON or text)."""
-        import requests
-
-        response = requests.post(self.url, timeout=60, **body)
+        response = shapes.post(self.url, **body)
         try:
             return response.status_code, response.json()
         except ValueError:
@@ -446,6 +580,20 @@ class DeployedApp:
         assert gap <= self.tolerance, (
             f"{what}: probabilities differ from the model's own by up to {gap:.3g}; tolerance {self.tolerance}")
 
+    def through_handle(self, frame: pd.DataFrame, what: str):
+        """``predict`` called through the deployment's handle agrees with the model."""
+        __tracebackhide__ = True
+        got = self.handle.predict.remote(frame.to_dict(orient="records")).result(timeout_s=shapes.REQUEST_TIMEOUT_S)
+        self.expect_predictions(frame, what, answer={"prediction": list(np.asarray(got, dtype=float))})
+
+    def ways_in(self, frame: pd.DataFrame) -> dict:
+        """Every way the contract offers to ask for predictions: what it is -> a call that checks the answer."""
+        return {"a POST of a list of records": lambda what: self.expect_predictions(
+                    frame, what, json=frame.to_dict(orient="records")),
+                "a POST of a JSON string of records": lambda what: self.expect_predictions(
+                    frame, what, json=frame.to_json(orient="records")),
+                "predict through the handle": lambda what: self.through_handle(frame, what)}
+
 
 @pytest.fixture(scope="module")
 def online(student, reference, serve_apps, thresholds, tmp_path_factory) -> DeployedApp:
@@ -462,44 +610,71 @@ def records(frames) -> pd.DataFrame:
     return frames[1][FEATURES].sample(ONLINE_ROWS, random_state=0).reset_index(drop=True)
 
 
-@check(points=1, hint="await request.json() gives the posted list of records; pandas.DataFrame(records).")
+@check(points=1, hint=("The request's body is JSON: a list of records, one object per trip.",
+                       "A Serve deployment's __call__ gets a starlette Request: await request.json() (or "
+                       "request.body() and json.loads) reads it.",
+                       "records -> pandas.DataFrame -> self.predict; answer {'prediction': [...]}"))
 def test_online_records(online, records):
     online.expect_predictions(records, "POST of a list of records", json=records.to_dict(orient="records"))
 
 
-@check(points=1, hint="The course posts json=df.to_json(orient='records'): the body is a JSON string; decode it again.")
+@check(points=1, hint=("The course posts json=df.to_json(orient='records'): the JSON body is a string that holds "
+                       "the JSON of the records.",
+                       "json.loads, or pandas.read_json, decodes the string a second time.",
+                       "when the decoded body is a str, decode it again before building the frame"))
 def test_online_json_string(online, records):
     online.expect_predictions(records, "POST of a JSON string of records (as the course posts)",
                               json=records.to_json(orient="records"))
 
 
-@check(points=1, hint="handle.predict.remote(records).result() calls predict on a replica.")
+@check(points=1, hint=("A deployment's methods can be called without HTTP, through its handle.",
+                       "serve.run returns a DeploymentHandle: handle.predict.remote(records).result().",
+                       "predict(self, records) takes a list of dicts and returns a list of floats"))
 def test_online_handle(online, records):
-    got = online.handle.predict.remote(records.to_dict(orient="records")).result(timeout_s=60)
-    online.expect_predictions(records, "predict through the handle", answer={"prediction": list(got)})
+    online.through_handle(records, "predict through the handle")
 
 
-@check(points=1, hint="Catch the errors a bad body raises and answer JSONResponse({'error': ...}, status_code=400).")
+@check(points=1, hint=("A body the service cannot read is the client's mistake: HTTP 400 with a reason, never "
+                       "a 500.",
+                       "starlette.responses.JSONResponse(content, status_code=...).",
+                       "wrap reading and predicting in try/except for the errors a bad body raises, and answer "
+                       "JSONResponse({'error': ...}, status_code=400)"))
 def test_online_bad_body(online, records):
-    bad_bodies = {"a body that is not JSON": {"data": b"{not json", "headers": {"Content-Type": "application/json"}},
-                  "a JSON number": {"json": 42},
-                  "records without trip_distance": {"json": records.drop(columns=["trip_distance"]).to_dict(orient="records")}}
-    for what, body in bad_bodies.items():
-        status, answer = online.post(**body)
-        assert status == 400 and isinstance(answer, dict) and "error" in answer, (
-            f"POST of {what}: HTTP {status}, {str(answer)[:200]}; expected 400 with a JSON {{'error': ...}}")
-
-
-@check(points=1, hint="Load the booster once per replica, in __init__.")
-def test_online_loads_once(online, records):
-    shutil.rmtree(online.folder, ignore_errors=True)
-    online.expect_predictions(records, "POST after the checkpoint folder it was deployed from was deleted",
-                              json=records.to_dict(orient="records"))
+    shapes.assert_bad_bodies_refused(online.url, {
+        "a body that is not JSON": {"data": b"{not json", "headers": {"Content-Type": "application/json"}},
+        "a JSON number": {"json": 42},
+        "records without trip_distance": {"json": records.drop(columns=["trip_distance"]).to_dict(orient="records")},
+    }, error_key="error")
 
 
 ### BEGIN HIDDEN TESTS
-@check(points=1, hidden=True, hint="The service must answer for any trips with the course's schema.")
+@check(points=1, hidden=True, hint=("The service must answer for any trips with the course's schema.",
+                                    "Select the feature columns by name, not by position.",
+                                    "frame[FEATURE_COLUMNS] into the DMatrix, whatever order the records' keys come in"))
 def test_online_other_rows(online, data):
-    frame = read_trips(data.path("taxi", seed=1))[FEATURES].sample(ONLINE_ROWS, random_state=2).reset_index(drop=True)
+    frame = trips_frame(read_table(data.path("taxi", seed=1)))[FEATURES].sample(ONLINE_ROWS, random_state=2)
+    frame = frame.reset_index(drop=True)
     online.expect_predictions(frame, "POST of other trips", json=frame.to_json(orient="records"))
 ### END HIDDEN TESTS
+
+
+@check(points=1, hint=("Load the model once per replica, when it starts; each request only predicts.",
+                       "A deployment's __init__ runs once per replica; __call__ runs per request.",
+                       "keep the booster on self in __init__; __call__ and predict use self's booster"))
+def test_online_loads_once(online, records):
+    """Runs last: it deletes the checkpoint folder the app was deployed from."""
+    ways = online.ways_in(records)
+    working = None
+    for what, ask in ways.items():  # judged through a way the app answers, whichever that is
+        try:
+            ask(what)
+        except Exception:  # noqa: BLE001 - the student's error or the grader's verdict: try the next way
+            continue
+        working = what
+        break
+    assert working is not None, ("the app answers none of: " + ", ".join(ways)
+                                 + ": whether it loads its model once cannot be judged")
+    shapes.assert_survives_removal(lambda: shutil.rmtree(online.folder, ignore_errors=True),
+                                   lambda: ways[working](f"{working}, after the checkpoint folder it was deployed "
+                                                         "from was deleted"),
+                                   what="the deployment")

@@ -27,12 +27,14 @@ FEATURE_COLUMNS = ["passenger_count", "trip_distance", "fare_amount", "trip_dura
 def load_and_split(path, *, test_size=0.3, seed=42):
     """Read the trips at ``path`` and split them into ``(train_ds, valid_ds)``.
 
-    Read the parquet file with ``ray.data.read_parquet``, keeping only ``FEATURE_COLUMNS`` and
-    ``LABEL_COLUMN`` (the course's file also carries a stray ``__index_level_0__`` column, which
-    must not reach the model), then ``train_test_split(test_size=test_size, shuffle=True, seed=seed)``.
+    Inputs: the path of a parquet file with the course's schema (it may or may not carry a stray
+    ``__index_level_0__`` column), the share of rows for validation, and a seed. Output: two Ray
+    datasets holding only ``FEATURE_COLUMNS`` and ``LABEL_COLUMN``, every row of the file in exactly
+    one of them, drawn at random (reproducibly, from ``seed``).
 
-    The notebook wrote ``dataset.train_test_split(test_size=0.3)``: the same call, now with a seed so
-    that the split is reproducible.
+    Use ``ray.data.read_parquet`` (it can keep just the columns you name) and Ray Data's
+    ``train_test_split``. The notebook split with ``test_size=0.3`` only, in file order; today's
+    exercise also shuffles, with the seed given.
     """
     ### BEGIN SOLUTION
     dataset = ray.data.read_parquet(path, columns=FEATURE_COLUMNS + [LABEL_COLUMN])
@@ -43,14 +45,14 @@ def load_and_split(path, *, test_size=0.3, seed=42):
 def xgboost_train_loop(config):
     """The function each Ray Train worker runs: fit XGBoost on this worker's shards.
 
-    1. Read the ``"train"`` and ``"valid"`` shards (``ray.train.get_dataset_shard(name)``), turn each
-       into pandas, and build ``xgboost.DMatrix(features, label=labels)`` with ``FEATURE_COLUMNS`` as
-       the features (never the label!).
-    2. ``xgboost.train`` with ``{"objective": "binary:logistic", "eval_metric": ["logloss", "error"],
-       **config["params"]}`` for ``config["num_boost_round"]`` rounds, with
-       ``evals=[(dtrain, "train"), (dvalid, "valid")]``.
-    3. Pass ``callbacks=[RayTrainReportCallback()]``: it reports the metrics (``valid-logloss``, ...)
-       each round and the final model as a checkpoint holding ``model.ubj``.
+    1. Read this worker's ``"train"`` and ``"valid"`` shards (``ray.train.get_dataset_shard``), turn
+       each into pandas, and build an ``xgboost.DMatrix`` whose data is ``FEATURE_COLUMNS`` and whose
+       label is ``LABEL_COLUMN`` (never the label among the features!).
+    2. Train with ``xgboost.train``: the objective ``binary:logistic``, the eval metrics ``logloss``
+       and ``error``, then whatever ``config["params"]`` holds; ``config["num_boost_round"]`` rounds;
+       the two matrices as evals named ``"train"`` and ``"valid"``.
+    3. Give it a ``RayTrainReportCallback`` as a callback: it reports the metrics (``valid-logloss``,
+       ...) each round and the final model as a checkpoint holding ``model.ubj``.
 
     The notebook had no such function: ``XGBoostTrainer(label_column=..., params=...)`` wrote this
     loop for you. Today's ``XGBoostTrainer`` takes the loop as ``train_loop_per_worker``.
@@ -71,15 +73,19 @@ def build_trainer(train_ds, valid_ds, *, params=None, num_boost_round=20, num_wo
                   storage_path, name=None):
     """An ``XGBoostTrainer`` that runs ``xgboost_train_loop`` on ``num_workers`` workers.
 
-    - ``train_loop_per_worker=xgboost_train_loop`` with ``train_loop_config={"params": params or {},
-      "num_boost_round": num_boost_round}``;
-    - ``scaling_config=ray.train.ScalingConfig(num_workers=num_workers, use_gpu=use_gpu)`` (on a GPU,
-      also pass XGBoost ``"device": "cuda"``);
-    - ``run_config=ray.train.RunConfig(storage_path=storage_path, name=name)``;
-    - ``datasets={"train": train_ds, "valid": valid_ds}``.
+    Inputs: the two datasets, XGBoost ``params`` (None means none beyond the loop's own), the number
+    of boosting rounds, and the resources and storage the caller chooses. Output: the trainer, not yet
+    fitted (the caller calls ``fit()``). What it needs:
 
-    Do not call ``fit()`` here: the caller does. The notebook wrote
-    ``XGBoostTrainer(label_column="is_big_tip", params={...}, ...)``; that form now raises an error.
+    - the training loop above, and a ``train_loop_config`` dict carrying the keys the loop reads
+      (``"params"`` and ``"num_boost_round"``);
+    - a ``ray.train.ScalingConfig`` with the caller's worker count and GPU choice (on a GPU, XGBoost
+      also wants the param ``"device": "cuda"``);
+    - a ``ray.train.RunConfig`` with the caller's ``storage_path`` and ``name``;
+    - the datasets, keyed ``"train"`` and ``"valid"`` (the names the loop asks its shards by).
+
+    The notebook wrote ``XGBoostTrainer(label_column="is_big_tip", params={...}, ...)``; that form
+    now raises an error: today's trainer takes the loop and its config instead.
     """
     ### BEGIN SOLUTION
     params = {"device": "cuda", **(params or {})} if use_gpu else dict(params or {})
@@ -94,20 +100,23 @@ def build_trainer(train_ds, valid_ds, *, params=None, num_boost_round=20, num_wo
 
 
 def tune_max_depth(train_ds, valid_ds, *, num_samples=3, num_workers=1, use_gpu=False, storage_path):
-    """Search XGBoost's ``max_depth`` with Ray Tune; return the ``ResultGrid`` of ``tuner.fit()``.
+    """Search XGBoost's ``max_depth`` with Ray Tune; return the ``ResultGrid`` of the tuning run.
 
-    Each trial is a function of its ``config``: it builds a trainer with ``build_trainer(...,
-    params=config["params"], num_workers=num_workers, use_gpu=use_gpu, storage_path=storage_path,
-    name=<unique per trial, e.g. tune.get_context().get_trial_name()>)``, fits it, and reports
-    ``tune.report(result.metrics, checkpoint=result.checkpoint)``.
+    Inputs: the two datasets, the number of trials, and the resources and storage the caller
+    chooses. Output: the ``ray.tune.ResultGrid`` with one result per trial.
 
-    The tuner: ``tune.Tuner(trial_function, param_space={"params": {"max_depth": tune.randint(2,
-    12)}}, tune_config=tune.TuneConfig(num_samples=num_samples, metric="valid-logloss", mode="min"),
-    run_config=tune.RunConfig(storage_path=storage_path))``. Each trial holds one CPU (Tune's
-    default) while its trainer's workers hold theirs: trials run side by side as far as the cluster's
-    CPUs allow.
+    - Each trial is a function of its ``config``: it builds a trainer with ``build_trainer`` (the
+      sampled ``max_depth`` in its params; the caller's workers, GPU choice and storage; a name unique
+      to the trial, such as Tune's trial name), fits it, and reports the fit's metrics with its
+      checkpoint through ``ray.tune.report``.
+    - The search space draws ``max_depth`` from ``tune.randint(2, 12)``, flat or nested under
+      ``"params"`` as the course wrote it.
+    - ``tune.TuneConfig``: ``num_samples`` trials, judged on ``valid-logloss``, where lower is better;
+      ``tune.RunConfig`` keeps the run under ``storage_path``.
 
-    The notebook wrote ``Tuner(trainer, param_space=...)``; today ``Tuner`` no longer takes a trainer.
+    Each trial holds one CPU (Tune's default) while its trainer's workers hold theirs: trials run
+    side by side as far as the cluster's CPUs allow. The notebook wrote ``Tuner(trainer,
+    param_space=...)``; today ``Tuner`` no longer takes a trainer, but a function that fits one.
     """
     ### BEGIN SOLUTION
     def fit_one_trial(config):
@@ -142,7 +151,7 @@ class OfflinePredictor:
     """A stateful batch predictor: Ray Data runs one instance per actor of its pool."""
 
     def __init__(self, checkpoint):
-        """Load the booster once, here (``RayTrainReportCallback.get_model(checkpoint)``).
+        """Load the booster once, here (``RayTrainReportCallback.get_model`` reads it from a checkpoint).
 
         Loading is the expensive part: every batch this actor receives reuses the loaded model.
         """
@@ -162,12 +171,15 @@ class OfflinePredictor:
 def predict_offline(checkpoint, ds, *, concurrency=2, batch_size=None):
     """Score every row of ``ds`` with ``OfflinePredictor`` on a pool of ``concurrency`` actors.
 
-    Drop ``LABEL_COLUMN`` if ``ds`` has it, then ``map_batches(OfflinePredictor,
-    fn_constructor_kwargs={"checkpoint": checkpoint}, batch_format="pandas", batch_size=batch_size,
-    compute=ray.data.ActorPoolStrategy(size=concurrency))``. Return the (lazy) dataset.
+    Inputs: a checkpoint, a dataset of trips (with or without the label), the pool's size and the
+    batch size. Output: the (lazy) dataset of predictions, one row per input row: the features and
+    ``prediction``, never the label.
 
-    The notebook wrote ``map_batches(OfflinePredictor, concurrency=2)``; ``concurrency=`` is
-    deprecated, ``compute=ray.data.ActorPoolStrategy(size=...)`` replaced it.
+    Drop the label when ``ds`` has it, then ``map_batches`` with the predictor class: the checkpoint
+    reaches its ``__init__`` through ``fn_constructor_kwargs``, batches come as pandas, and an actor
+    pool of the requested size runs it. The notebook wrote ``map_batches(OfflinePredictor,
+    concurrency=2)``; ``concurrency=`` is deprecated: ``compute=`` with a ``ray.data.ActorPoolStrategy``
+    replaced it.
     """
     ### BEGIN SOLUTION
     if LABEL_COLUMN in ds.columns():
@@ -223,9 +235,10 @@ class OnlinePredictor:
 def deploy_online(checkpoint, *, name="taxi", route_prefix="/taxi"):
     """Deploy ``OnlinePredictor`` with ``checkpoint`` as application ``name`` at ``route_prefix``.
 
-    ``serve.run(OnlinePredictor.bind(checkpoint=checkpoint), name=name, route_prefix=route_prefix)``
-    returns a ``DeploymentHandle``: ``handle.predict.remote(records).result()`` calls ``predict``
-    without HTTP. The notebook wrote the same ``serve.run``, with the default name and route.
+    ``serve.run`` of the bound deployment (its ``checkpoint`` passed to ``bind``), with the given
+    application name and route prefix, returns a ``DeploymentHandle``:
+    ``handle.predict.remote(records).result()`` calls ``predict`` without HTTP. The notebook wrote the
+    same ``serve.run``, with the default name and route.
     """
     ### BEGIN SOLUTION
     return serve.run(OnlinePredictor.bind(checkpoint=checkpoint), name=name, route_prefix=route_prefix)

@@ -6,12 +6,10 @@ actor pool is lost.
 BREAKS = ["offline_loads_once"]
 
 
-class OfflinePredictor:
+class OfflinePredictor(OfflinePredictor):
     def __init__(self, checkpoint):
         self.checkpoint = checkpoint
 
-    def __call__(self, batch):
-        model = RayTrainReportCallback.get_model(self.checkpoint)
-        out = batch[FEATURE_COLUMNS].copy()
-        out["prediction"] = model.predict(xgboost.DMatrix(out))
-        return out
+    @property
+    def model(self):
+        return RayTrainReportCallback.get_model(self.checkpoint)

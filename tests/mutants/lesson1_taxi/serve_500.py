@@ -6,17 +6,10 @@ Without a ``try``/``except`` around parsing, a body that is not JSON (or lacks a
 BREAKS = ["online_bad_body"]
 
 
-@serve.deployment
-class OnlinePredictor:
-    def __init__(self, checkpoint):
-        self.model = RayTrainReportCallback.get_model(checkpoint)
-
+class _NoErrorHandling(OnlinePredictor.func_or_class):
     async def __call__(self, request):
         body = await request.json()
-        if isinstance(body, str):
-            body = json.loads(body)
-        return {"prediction": self.predict(body)}
+        return {"prediction": self.predict(json.loads(body) if isinstance(body, str) else body)}
 
-    def predict(self, records):
-        frame = pd.DataFrame.from_records(records)
-        return self.model.predict(xgboost.DMatrix(frame[FEATURE_COLUMNS])).tolist()
+
+OnlinePredictor = serve.deployment(name="OnlinePredictor")(_NoErrorHandling)

@@ -2,7 +2,7 @@
 
 ``train_test_split(test_size=0.7)`` puts 70 % of the rows in the validation set, not in training.
 """
-BREAKS = ["split_sizes"]
+BREAKS = ["split_sizes", "split_other_data"]
 
 
 def load_and_split(path, *, test_size=0.3, seed=42):
