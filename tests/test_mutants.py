@@ -2,15 +2,14 @@
 
 - every check, hidden ones included, is shown to fail by some mutant (``tests/mutants/<lesson>/*.py``:
   the reference with one mistake a student could make, and ``BREAKS``, the checks it must lose);
-- a mutant loses exactly the checks of its ``BREAKS`` and no other check of its lesson (a broken step
-  never costs the steps after it);
 - every correct variant (``tests/variants/<lesson>/*.py``: the reference written another valid way)
   gets full marks, every check run.
 
 Gradings are shared to keep the suite short. Mutants that redefine different names and break
-different checks are stacked into one submission (a "layer"): the layer must lose exactly the union
-of their ``BREAKS``, every other check at full marks. One grading run takes one layer of every
-lesson, and one variant of every lesson. ``bench/corpus.py`` grades each fragment on its own.
+different checks are stacked into one submission (a "layer"), and one grading run takes one layer of
+every lesson, running the checks those mutants must break. The other half of the promise, that a
+mutant loses no check beyond its ``BREAKS`` (a broken step never costs the steps after it), needs every
+check of every layer run: ``bench/corpus.py`` proves it (about 25 minutes on a 2-core laptop).
 """
 from __future__ import annotations
 
@@ -37,10 +36,13 @@ def defined_names(fragment: Path) -> set[str]:
 
 
 def layers(lesson: str) -> list[list[Path]]:
-    """The lesson's mutants stacked greedily: within a layer, no two redefine a name or share a check."""
+    """The lesson's mutants stacked greedily, those that clash with most others first: within a layer,
+    no two redefine a name or share a check."""
+    found = {m: (defined_names(m), set(kit.breaks_of(m))) for m in kit.mutants(lesson)}
+    clashes = {m: sum(bool(n & n2 or b & b2) for m2, (n2, b2) in found.items() if m2 != m) for m, (n, b) in found.items()}
     stacked: list[tuple[list[Path], set[str], set[str]]] = []
-    for mutant in kit.mutants(lesson):
-        names, breaks = defined_names(mutant), set(kit.breaks_of(mutant))
+    for mutant in sorted(found, key=lambda m: (-clashes[m], m.name)):
+        names, breaks = found[mutant]
         for members, used, broken in stacked:
             if not (names & used or breaks & broken):
                 members.append(mutant)
@@ -88,19 +90,22 @@ def test_stacking_keeps_mutants_apart():
             assert sum(map(len, names)) == len(set().union(*names)), f"{lesson}: a layer redefines a name twice"
 
 
-@pytest.mark.parametrize("graded", rounds({l: layers(l) for l in LESSONS}), ids=round_id)
-def test_stacked_mutants_lose_exactly_their_breaks(graded, tmp_path):
-    folder = tmp_path / "submission"
-    expected = {}
+def stack(graded: list[tuple[str, list[Path]]], folder: Path) -> dict[str, set[str]]:
+    """Write each lesson's layer of mutants into ``folder``; lesson -> the checks the layer must lose."""
     for lesson, layer in graded:
         kit.make_submission(lesson, layer, folder)
-        expected[lesson] = {name for m in layer for name in kit.breaks_of(m)}
-    lost = lost_by_lesson(kit.grade(folder, lessons=",".join(expected)))
-    wrong = [f"{lesson}: kept {sorted(expected[lesson] - lost[lesson]) or '-'}, "
-             f"lost beyond BREAKS {sorted(lost[lesson] - expected[lesson]) or '-'} "
-             f"(mutants {[m.stem for other, layer in graded if other == lesson for m in layer]})"
-             for lesson in expected if lost.get(lesson) != expected[lesson]]
-    assert not wrong, "\n".join(wrong)
+    return {lesson: {name for m in layer for name in kit.breaks_of(m)} for lesson, layer in graded}
+
+
+@pytest.mark.parametrize("graded", rounds({l: layers(l) for l in LESSONS}), ids=round_id)
+def test_stacked_mutants_lose_their_breaks(graded, tmp_path):
+    expected = stack(graded, tmp_path / "submission")
+    result = kit.grade(tmp_path / "submission", lessons=",".join(expected),
+                       checks=sorted({name for names in expected.values() for name in names}))
+    lost = lost_by_lesson(result)
+    kept = [f"{lesson}::{name} (mutants {[m.stem for other, layer in graded if other == lesson for m in layer]})"
+            for lesson, names in expected.items() for name in sorted(names - lost.get(lesson, set()))]
+    assert not kept, "checks that kept their points under a mutant that must break them:\n" + "\n".join(kept)
 
 
 @pytest.mark.parametrize("graded", rounds({l: kit.variants(l) for l in LESSONS}), ids=round_id)
