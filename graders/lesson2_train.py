@@ -9,7 +9,9 @@ the digits each DistributedSampler pass hands out (with the sampler's epoch) and
 fingerprint of the weights each worker's optimizer trained, and the outputs of each training forward
 pass of the model (through a global forward hook), so that the per-epoch accuracy and AUROC a worker
 reports are recomputed with numpy from that epoch's own batches. It changes nothing the loop does but
-seed the worker's random generators first, so that a grade never depends on a lucky initialization.
+seed the worker's random generators first, so that a grade never depends on a lucky initialization,
+and train the grader's own model and loader (the student's ``build_model`` and ``build_data_loader``
+have checks of their own: a mistake there never costs the training checks).
 The course's activity, "compute AUROC", is graded twice: in the loop's reports and in ``evaluate``,
 whose test-set metrics are recomputed with numpy (one-vs-rest AUROC, ties counted half, macro average
 over the classes present, as torchmetrics defines it) on the kit's TorchScript digit classifier.
@@ -40,11 +42,31 @@ SEED = 0  # of every worker's generators: the reference's test accuracy is then 
 
 
 # -- plain-library references --------------------------------------------------------------------
-def reference_model() -> torch.nn.Module:
-    """The contract's model, built by the grader: ResNet18, ten classes, a one-channel ``conv1``."""
-    model = torchvision.models.resnet18(num_classes=10)
-    model.conv1 = torch.nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
-    return model
+def grader_builders():
+    """The contract's ``build_model`` and ``build_data_loader``, written by the grader. Nested (imports
+    inside), so that Ray ships them by value to the workers: the observed training run and the checks
+    of later steps use them in place of the student's, so that a mistake there costs its own check only."""
+    def build_model():
+        import torch
+        import torchvision
+
+        model = torchvision.models.resnet18(num_classes=10)
+        model.conv1 = torch.nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        return model
+
+    def build_data_loader(batch_size, *, root, train=True):
+        from torch.utils.data import DataLoader
+        from torchvision.datasets import MNIST
+        from torchvision.transforms import Compose, Normalize, ToTensor
+
+        digits = MNIST(root, train=train, download=False, transform=Compose([ToTensor(), Normalize((0.5,), (0.5,))]))
+        return DataLoader(digits, batch_size=batch_size, shuffle=train, drop_last=train)
+
+    return {"build_model": build_model, "build_data_loader": build_data_loader}
+
+
+GRADER_STEPS = grader_builders()
+reference_model = GRADER_STEPS["build_model"]
 
 
 def digits(root: str, train: bool) -> MNIST:
@@ -127,7 +149,7 @@ def expect_test_loader(student, root: str) -> None:
 
 
 # -- the observed training run -------------------------------------------------------------------
-def observed(loop, queue):
+def observed(loop, queue, steps):
     """``loop`` wrapped so that each worker, seeded, puts on ``queue`` what it did:
     (rank, passes, weights, outputs).
 
@@ -135,6 +157,9 @@ def observed(loop, queue):
     weights: the float64 sum of each parameter its optimizers trained, after the loop;
     outputs: ``(pass number, float32 (B, 10) outputs)`` of each outermost forward call of a module in
     training mode, the pass number being that of the latest DistributedSampler pass begun.
+    ``steps``: the grader's ``build_model`` and ``build_data_loader``, put in place of the student's
+    where the loop's module has them, so that the loop trains the contract's model on the contract's
+    data whatever those two earlier steps do (they have checks of their own).
     Self-contained (imports inside), so Ray ships it by value to every worker.
     """
     def observed_loop(config):
@@ -170,6 +195,8 @@ def observed(loop, queue):
                     and output.shape[1] == NUM_CLASSES):
                 outputs.append((len(passes) - 1, output.detach().float().cpu().numpy()))
 
+        namespace = getattr(loop, "__globals__", {})
+        namespace.update({name: step for name, step in steps.items() if name in namespace})
         DistributedSampler.__iter__, torch.optim.Optimizer.__init__ = recording_iter, recording_init
         hooks = [torch.nn.modules.module.register_module_forward_pre_hook(enter),
                  torch.nn.modules.module.register_module_forward_hook(leave, always_call=True)]
@@ -222,7 +249,7 @@ def training(student, train_root, budget, use_gpu, storage_path) -> TrainingRun:
     trainer = student.build_trainer(train_loop_config=dict(config), num_workers=NUM_WORKERS, use_gpu=gpus,
                                     storage_path=storage_path, name=f"lesson2-{uuid.uuid4().hex[:8]}")
     queue = Queue(actor_options={"num_cpus": 0})
-    trainer.train_loop_per_worker = observed(trainer.train_loop_per_worker, queue)
+    trainer.train_loop_per_worker = observed(trainer.train_loop_per_worker, queue, GRADER_STEPS)
     result = trainer.fit()
     records = [queue.get(timeout=30) for _ in range(NUM_WORKERS)]
     return TrainingRun(trainer, result, {r[0]: r[1] for r in records}, {r[0]: r[2] for r in records},
@@ -257,6 +284,13 @@ def epoch_batches(run: TrainingRun, rank: int, size: int) -> list[tuple[np.ndarr
             "expected one forward pass per training batch")
         epochs.append((outputs, targets[indices[: len(outputs)]]))
     return epochs
+
+
+def grader_steps(student, monkeypatch) -> None:
+    """The grader's ``build_model`` and ``build_data_loader`` in the student's module for one check, so
+    that a later step (loading, evaluating) is judged on its own."""
+    for name, step in GRADER_STEPS.items():
+        monkeypatch.setattr(student, name, step, raising=False)
 
 
 @pytest.fixture(scope="module")
@@ -502,7 +536,8 @@ def test_checkpoint_holds_unwrapped_model(training):
 @check(points=3, hint=("A trained model predicts with the statistics BatchNorm learnt, on the CPU.",
                        "Checkpoint.as_directory(), torch.load(..., map_location=\"cpu\"), Module.load_state_dict, Module.eval.",
                        "model = build_model(); model.load_state_dict(state); return model.eval()."))
-def test_trained_model_accuracy(student, training, train_root, thresholds, credit):
+def test_trained_model_accuracy(student, training, train_root, thresholds, credit, monkeypatch):
+    grader_steps(student, monkeypatch)
     model = student.load_trained_model(training.result.checkpoint)
     assert not model.training, "load_trained_model returned a model in training mode; expected eval mode"
     devices = {p.device.type for p in model.parameters()}
@@ -517,23 +552,24 @@ def test_trained_model_accuracy(student, training, train_root, thresholds, credi
                        "Module.eval and torch.no_grad.",
                        "model.eval(); with torch.no_grad(): update both metrics with each test batch's outputs; "
                        "return {\"accuracy\": float(acc.compute()), \"auroc\": float(auroc.compute())}."))
-def test_evaluate(student, data, mnist_classifier, thresholds):
+def test_evaluate(student, data, mnist_classifier, thresholds, monkeypatch):
+    grader_steps(student, monkeypatch)
     root = data.path("mnist")
-    model = mnist_classifier.train()
-    got = student.evaluate(model, root=root)
+    test = digits(root, train=False)
+    model = mnist_classifier.eval()
+    with torch.no_grad():  # before the student's call, which might update BatchNorm's statistics
+        outputs = torch.cat([model(x) for x, _ in torch.utils.data.DataLoader(test, batch_size=500)])
+    expected = metrics_of(outputs.numpy(), test.targets.numpy())
+    model.calls.clear()
+    got = student.evaluate(model.train(), root=root)
     assert isinstance(got, dict) and {"accuracy", "auroc"} <= set(got), (
         f"evaluate returned {type(got).__name__} {sorted(got) if isinstance(got, dict) else ''}; "
         "expected a dict with `accuracy` and `auroc`")
-    calls, mnist_classifier.calls[:] = list(mnist_classifier.calls), []
-    assert calls, "evaluate never ran the model"
-    assert not any(training for training, _ in calls), (
+    assert model.calls, "evaluate never ran the model"
+    assert not any(training for training, _ in model.calls), (
         "evaluate ran the model in training mode; expected eval mode (model.eval(): BatchNorm's learnt statistics)")
-    assert not any(grad for _, grad in calls), (
+    assert not any(grad for _, grad in model.calls), (
         "evaluate ran the model with gradients enabled; expected it under torch.no_grad()")
-    test = digits(root, train=False)
-    with torch.no_grad():
-        outputs = torch.cat([model.eval()(x) for x, _ in torch.utils.data.DataLoader(test, batch_size=500)])
-    expected = metrics_of(outputs.numpy(), test.targets.numpy())
     limit = thresholds["metric_tolerance"]
     for name, value in expected.items():
         assert abs(float(got[name]) - value) <= limit, (

@@ -8,6 +8,10 @@ gives each worker its own shard of the data through a DistributedSampler, and `r
 sends each epoch's metrics and a checkpoint back to the driver. A `TorchTrainer` runs the loop on
 `num_workers` workers: over NCCL on GPUs, over gloo on CPUs.
 
+The course's activity, "Update the training loop to compute AUROC", is part of the loop: each epoch's
+report carries the training accuracy and AUROC from torchmetrics, and `evaluate` measures the trained
+model on the test digits with the same two metrics.
+
 Data: torchvision's MNIST layout under a root folder (`MNIST/raw/...-ubyte`); nothing is downloaded.
 """
 from __future__ import annotations
