@@ -18,7 +18,6 @@ over the classes present, as torchmetrics defines it) on the kit's TorchScript d
 """
 from __future__ import annotations
 
-import math
 import os
 import uuid
 from dataclasses import dataclass
