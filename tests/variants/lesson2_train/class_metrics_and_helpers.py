@@ -1,7 +1,8 @@
 """torchmetrics' task-specific classes (`MulticlassAccuracy`, `MulticlassAUROC`) built by a helper at
 each epoch's start, one epoch's training in its own function, positional Conv2d arguments, the
 transforms imported as a module, `build_trainer` with keyword-ordered configs, and `evaluate` on the
-model as given (already on the CPU)."""
+model as given (already on the CPU). `MulticlassAccuracy` needs `average="micro"`: its own default is
+"macro" (the mean of per-class recalls), unlike `Accuracy(task="multiclass")`'s "micro"."""
 
 import torchvision.transforms as T  # noqa: E402
 from torchmetrics.classification import MulticlassAccuracy, MulticlassAUROC  # noqa: E402
@@ -20,7 +21,7 @@ def build_data_loader(batch_size: int, *, root: str, train: bool = True) -> Data
 
 
 def _epoch_metrics(device):
-    return MulticlassAccuracy(num_classes=10).to(device), MulticlassAUROC(num_classes=10).to(device)
+    return MulticlassAccuracy(num_classes=10, average="micro").to(device), MulticlassAUROC(num_classes=10).to(device)
 
 
 def _train_one_epoch(model, loader, optimizer, device):
