@@ -47,7 +47,7 @@ def lesson2(storage: str) -> None:
 
     budget = course.lessons()["lesson2_train"].thresholds["training_budget"]
     root = str(fixtures.mnist_root(train_limit=budget["train_digits"]))
-    config = {"lr": budget["lr"], "batch_size": budget["batch_size"], "num_epochs": budget["num_epochs"],
+    config = {"lr": budget["lr"], "global_batch_size": budget["global_batch_size"], "num_epochs": budget["num_epochs"],
               "data_root": root}
     result = L.build_trainer(train_loop_config=config, num_workers=2, storage_path=storage).fit()
     L.load_trained_model(result.checkpoint)

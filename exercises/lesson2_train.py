@@ -8,6 +8,10 @@ gives each worker its own shard of the data through a DistributedSampler, and `r
 sends each epoch's metrics and a checkpoint back to the driver. A `TorchTrainer` runs the loop on
 `num_workers` workers: over NCCL on GPUs, over gloo on CPUs.
 
+The course's activity, "Update the training loop to compute AUROC", is part of the loop: each epoch's
+report carries the training accuracy and AUROC from torchmetrics, and `evaluate` measures the trained
+model on the test digits with the same two metrics.
+
 Data: torchvision's MNIST layout under a root folder (`MNIST/raw/...-ubyte`); nothing is downloaded.
 """
 from __future__ import annotations
@@ -25,10 +29,13 @@ from torch.optim import Adam
 from torch.utils.data import DataLoader
 from torchvision.datasets import MNIST
 from torchvision.models import resnet18
+from torchmetrics import AUROC, Accuracy
 from torchvision.transforms import Compose, Normalize, ToTensor
 
 MODEL_FILE = "model.pt"
 """The file, inside each checkpoint, holding the model's ``state_dict``."""
+NUM_CLASSES = 10
+"""The ten digits."""
 
 
 def build_model() -> torch.nn.Module:
@@ -56,22 +63,32 @@ def build_data_loader(batch_size: int, *, root: str, train: bool = True) -> Data
 
 
 def train_loop_per_worker(config: dict) -> None:
-    """What each Ray Train worker runs: the course's ``train_loop_torch``, made distributed.
+    """What each Ray Train worker runs: the course's ``train_loop_torch``, made distributed, with the
+    course's activity "compute AUROC" done.
 
-    ``config`` holds ``lr``, ``batch_size`` (per worker), ``num_epochs`` and ``data_root``.
+    ``config`` holds ``lr``, ``global_batch_size``, ``num_epochs`` and ``data_root``.
+    - Each worker loads batches of ``global_batch_size`` divided (integer division) by the number of
+      workers, ``ray.train.get_context().get_world_size()``: the global batch, one step of DDP over
+      all workers, then stays the same whatever the number of workers (the course does this).
     - Build the model and pass it through ``ray.train.torch.prepare_model`` (it moves the model to
       the worker's device and wraps it in DistributedDataParallel); no ``model.to("cuda")``.
     - Build the training DataLoader and pass it through ``ray.train.torch.prepare_data_loader`` (it
       adds a DistributedSampler, so each worker reads its own shard, and moves batches to the device).
-    - Train with ``Adam(model.parameters(), lr=config["lr"])`` and ``CrossEntropyLoss``.
-    - At the start of each epoch, when there is more than one worker
-      (``ray.train.get_context().get_world_size() > 1``), call ``set_epoch(epoch)`` on the data
-      loader's sampler: without it every epoch sees the same shuffle.
-    - After each epoch call ``ray.train.report({"loss": ..., "epoch": epoch}, checkpoint=...)``, the
-      loss being the mean of the epoch's batch losses. The worker of rank 0 passes a checkpoint: a
-      temporary folder holding ``MODEL_FILE``, saved with ``torch.save`` from the ``state_dict()`` of
-      the unwrapped model (``model.module`` under DDP: its keys must not start with ``module.``);
-      the other workers pass ``checkpoint=None``. (The course only printed the last batch's loss.)
+    - Train with Adam at ``config["lr"]`` and the cross-entropy loss.
+    - At the start of each epoch, when there is more than one worker, tell the data loader's
+      sampler which epoch it is (``set_epoch``): without it every epoch sees the same shuffle.
+    - Measure each epoch with torchmetrics: a multiclass ``Accuracy`` and a multiclass ``AUROC``
+      over the ten digits, on the worker's device, updated with every training batch's model
+      outputs (AUROC ranks the scores of each class, so give it the outputs, not the predicted
+      labels; torchmetrics turns logits into probabilities itself) and reset at the start of each
+      epoch, so that each epoch's values are its own batches' only. (The course's solution never
+      reset them: its later epochs mixed in the earlier ones.)
+    - After each epoch report ``loss`` (the mean of the epoch's batch losses), ``epoch``,
+      ``accuracy`` and ``auroc`` (plain floats) with ``ray.train.report(metrics, checkpoint=...)``.
+      The worker of rank 0 passes a checkpoint: a temporary folder holding ``MODEL_FILE``, saved
+      with ``torch.save`` from the ``state_dict()`` of the unwrapped model (``model.module`` under
+      DDP: its keys must not start with ``module.``); the other workers pass ``checkpoint=None``.
+      (The course only printed the last batch's loss.)
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -95,6 +112,19 @@ def load_trained_model(checkpoint: Checkpoint) -> torch.nn.Module:
     Open the checkpoint with ``checkpoint.as_directory()``, ``torch.load`` the state dict onto the CPU
     (``map_location="cpu"``), load it into a fresh ``build_model()``, and return the model in eval
     mode (``model.eval()``: BatchNorm then uses the statistics learnt in training).
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def evaluate(model: torch.nn.Module, *, root: str, batch_size: int = 256) -> dict:
+    """The model's ``{"accuracy": float, "auroc": float}`` on the MNIST test digits under ``root``.
+
+    Read the test part with ``build_data_loader(..., train=False)`` in batches of ``batch_size``,
+    and measure it with the same two torchmetrics metrics as the training loop (multiclass
+    ``Accuracy`` and ``AUROC`` over the ten digits), fed the model's outputs batch after batch, then
+    computed once over the whole test set. Put the model in eval mode first, run it under
+    ``torch.no_grad()``, on the CPU (the model given is on the CPU). Return plain floats.
     """
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -6,12 +6,18 @@ training set within the lesson's time budget. Ray Train only returns what the ra
 reports, so the grader also watches the workers: it wraps the student's ``train_loop_per_worker``
 (the trainer's ``train_loop_per_worker`` attribute) in an observer that, inside each worker, records
 the digits each DistributedSampler pass hands out (with the sampler's epoch) and, at the end, a
-fingerprint of the weights each worker's optimizer trained. It changes nothing the loop does but
-seed the worker's random generators first, so that a grade never depends on a lucky initialization.
+fingerprint of the weights each worker's optimizer trained, and the outputs of each training forward
+pass of the model (through a global forward hook), so that the per-epoch accuracy and AUROC a worker
+reports are recomputed with numpy from that epoch's own batches. It changes nothing the loop does but
+seed the worker's random generators first, so that a grade never depends on a lucky initialization,
+and train the grader's own model and loader (the student's ``build_model`` and ``build_data_loader``
+have checks of their own: a mistake there never costs the training checks).
+The course's activity, "compute AUROC", is graded twice: in the loop's reports and in ``evaluate``,
+whose test-set metrics are recomputed with numpy (one-vs-rest AUROC, ties counted half, macro average
+over the classes present, as torchmetrics defines it) on the kit's TorchScript digit classifier.
 """
 from __future__ import annotations
 
-import math
 import os
 import uuid
 from dataclasses import dataclass
@@ -23,21 +29,43 @@ import torchvision
 from torchvision.datasets import MNIST
 from torchvision.transforms import Compose, Normalize, ToTensor
 
-from graders.engine import check
+from graders.engine import check, shapes
 
 NUM_WORKERS = 2
+NUM_CLASSES = 10
 LOADER_BATCH = 128  # divides neither the 4,000 training nor the 1,000 test digits
 MODEL_FILE = "model.pt"
 DDP_PREFIX = "module."
+PIXEL_TOLERANCE = 1e-6  # float32 rounding of ToTensor + Normalize
 SEED = 0  # of every worker's generators: the reference's test accuracy is then the same on every run
 
 
 # -- plain-library references --------------------------------------------------------------------
-def reference_model() -> torch.nn.Module:
-    """The contract's model, built by the grader: ResNet18, ten classes, a one-channel ``conv1``."""
-    model = torchvision.models.resnet18(num_classes=10)
-    model.conv1 = torch.nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
-    return model
+def grader_builders():
+    """The contract's ``build_model`` and ``build_data_loader``, written by the grader. Nested (imports
+    inside), so that Ray ships them by value to the workers: the observed training run and the checks
+    of later steps use them in place of the student's, so that a mistake there costs its own check only."""
+    def build_model():
+        import torch
+        import torchvision
+
+        model = torchvision.models.resnet18(num_classes=10)
+        model.conv1 = torch.nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3, bias=False)
+        return model
+
+    def build_data_loader(batch_size, *, root, train=True):
+        from torch.utils.data import DataLoader
+        from torchvision.datasets import MNIST
+        from torchvision.transforms import Compose, Normalize, ToTensor
+
+        digits = MNIST(root, train=train, download=False, transform=Compose([ToTensor(), Normalize((0.5,), (0.5,))]))
+        return DataLoader(digits, batch_size=batch_size, shuffle=train, drop_last=train)
+
+    return {"build_model": build_model, "build_data_loader": build_data_loader}
+
+
+GRADER_STEPS = grader_builders()
+reference_model = GRADER_STEPS["build_model"]
 
 
 def digits(root: str, train: bool) -> MNIST:
@@ -64,6 +92,48 @@ def accuracy(model: torch.nn.Module, root: str) -> float:
     return right / len(test)
 
 
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Class probabilities of ``(N, 10)`` logits, in float32 as torchmetrics computes them."""
+    return torch.from_numpy(np.asarray(logits, dtype=np.float32)).softmax(dim=1).numpy()
+
+
+def auroc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Multiclass AUROC as torchmetrics defines it, in numpy: each class against the rest, scored by its
+    probability (logits are turned into probabilities first); a tie between a positive and a negative
+    counts half; the macro average over all classes, a class without positives or without negatives
+    counting 0 (torchmetrics warns and scores it 0)."""
+    scores = np.asarray(scores, dtype=np.float32)
+    if scores.min() < 0 or scores.max() > 1:
+        scores = softmax(scores)
+    labels = np.asarray(labels)
+    areas = []
+    for c in range(scores.shape[1]):
+        positive = labels == c
+        npos, nneg = int(positive.sum()), int((~positive).sum())
+        if not (npos and nneg):
+            areas.append(0.0)
+            continue
+        ranks = average_ranks(scores[:, c])
+        areas.append((ranks[positive].sum() - npos * (npos + 1) / 2) / (npos * nneg))
+    return float(np.mean(areas))
+
+
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks of ``values``, ties sharing the mean of their ranks."""
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    ranks = np.empty(len(values))
+    ranks[order] = np.repeat((starts + ends + 1) / 2, ends - starts)
+    return ranks
+
+
+def metrics_of(outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Accuracy (argmax) and AUROC of model outputs against labels, in numpy."""
+    return {"accuracy": float(np.mean(np.argmax(outputs, axis=1) == labels)), "auroc": auroc(outputs, labels)}
+
+
 def expect_test_loader(student, root: str) -> None:
     """The test loader of ``root`` yields every test digit, in order, normalized as torchvision does."""
     reference = digits(root, train=False)
@@ -73,17 +143,22 @@ def expect_test_loader(student, root: str) -> None:
         f"{len(reference)} (no drop_last when testing)")
     assert torch.equal(labels, reference.targets), (
         "the test loader's labels are not in the data set's order; expected no shuffling when testing")
-    first = torch.stack([reference[i][0] for i in range(sizes[0])])
-    assert torch.allclose(images[: sizes[0]], first, atol=1e-6), (
-        "the test loader's images differ from the digits under the root, normalized to [-1, 1]")
+    shapes.assert_mnist_normalized(images[: sizes[0]].numpy(), reference.data[: sizes[0]].numpy(), PIXEL_TOLERANCE,
+                                   what="the test loader's first batch")
 
 
 # -- the observed training run -------------------------------------------------------------------
-def observed(loop, queue):
-    """``loop`` wrapped so that each worker, seeded, puts on ``queue`` what it did: (rank, passes, weights).
+def observed(loop, queue, steps):
+    """``loop`` wrapped so that each worker, seeded, puts on ``queue`` what it did:
+    (rank, passes, weights, outputs).
 
     passes: ``(sampler epoch, data set size, indices)`` for each pass over a DistributedSampler;
-    weights: the float64 sum of each parameter its optimizers trained, after the loop.
+    weights: the float64 sum of each parameter its optimizers trained, after the loop;
+    outputs: ``(pass number, float32 (B, 10) outputs)`` of each outermost forward call of a module in
+    training mode, the pass number being that of the latest DistributedSampler pass begun.
+    ``steps``: the grader's ``build_model`` and ``build_data_loader``, put in place of the student's
+    where the loop's module has them, so that the loop trains the contract's model on the contract's
+    data whatever those two earlier steps do (they have checks of their own).
     Self-contained (imports inside), so Ray ships it by value to every worker.
     """
     def observed_loop(config):
@@ -98,7 +173,7 @@ def observed(loop, queue):
         numpy.random.seed(SEED)
         torch.manual_seed(SEED)
 
-        passes, optimizers = [], []
+        passes, optimizers, outputs, depth = [], [], [], [0]
         sampler_iter, optimizer_init = DistributedSampler.__iter__, torch.optim.Optimizer.__init__
 
         def recording_iter(sampler):
@@ -110,13 +185,28 @@ def observed(loop, queue):
             optimizer_init(optimizer, *args, **kwargs)
             optimizers.append(optimizer)
 
+        def enter(module, args):
+            depth[0] += 1
+
+        def leave(module, args, output):
+            depth[0] -= 1
+            if (depth[0] == 0 and module.training and isinstance(output, torch.Tensor) and output.ndim == 2
+                    and output.shape[1] == NUM_CLASSES):
+                outputs.append((len(passes) - 1, output.detach().float().cpu().numpy()))
+
+        namespace = getattr(loop, "__globals__", {})
+        namespace.update({name: step for name, step in steps.items() if name in namespace})
         DistributedSampler.__iter__, torch.optim.Optimizer.__init__ = recording_iter, recording_init
+        hooks = [torch.nn.modules.module.register_module_forward_pre_hook(enter),
+                 torch.nn.modules.module.register_module_forward_hook(leave, always_call=True)]
         try:
             loop(config)
         finally:
             DistributedSampler.__iter__, torch.optim.Optimizer.__init__ = sampler_iter, optimizer_init
+            for hook in hooks:
+                hook.remove()
             weights = [float(p.detach().double().sum()) for o in optimizers for g in o.param_groups for p in g["params"]]
-            queue.put((ray.train.get_context().get_world_rank(), passes, weights))
+            queue.put((ray.train.get_context().get_world_rank(), passes, weights, outputs))
 
     return observed_loop
 
@@ -129,6 +219,7 @@ class TrainingRun:
     result: object
     passes: dict[int, list[tuple[int, int, list[int]]]]
     weights: dict[int, list[float]]
+    outputs: dict[int, list[tuple[int, np.ndarray]]]
     config: dict
 
 
@@ -152,16 +243,16 @@ def training(student, train_root, budget, use_gpu, storage_path) -> TrainingRun:
 
     # DDP needs one device per worker: GPUs only when there are enough for both workers.
     gpus = use_gpu and ray.cluster_resources().get("GPU", 0) >= NUM_WORKERS
-    config = {"lr": budget["lr"], "batch_size": budget["batch_size"], "num_epochs": budget["num_epochs"],
-              "data_root": train_root}
+    config = {"lr": budget["lr"], "global_batch_size": budget["global_batch_size"],
+              "num_epochs": budget["num_epochs"], "data_root": train_root}
     trainer = student.build_trainer(train_loop_config=dict(config), num_workers=NUM_WORKERS, use_gpu=gpus,
                                     storage_path=storage_path, name=f"lesson2-{uuid.uuid4().hex[:8]}")
     queue = Queue(actor_options={"num_cpus": 0})
-    trainer.train_loop_per_worker = observed(trainer.train_loop_per_worker, queue)
+    trainer.train_loop_per_worker = observed(trainer.train_loop_per_worker, queue, GRADER_STEPS)
     result = trainer.fit()
     records = [queue.get(timeout=30) for _ in range(NUM_WORKERS)]
-    return TrainingRun(trainer, result, {rank: p for rank, p, _ in records}, {rank: w for rank, _, w in records},
-                       config)
+    return TrainingRun(trainer, result, {r[0]: r[1] for r in records}, {r[0]: r[2] for r in records},
+                       {r[0]: r[3] for r in records}, config)
 
 
 def epoch_metrics(run: TrainingRun):
@@ -176,8 +267,52 @@ def training_passes(run: TrainingRun, rank: int, size: int) -> list[tuple[int, l
     return [(epoch, indices) for epoch, n, indices in run.passes.get(rank, []) if n == size]
 
 
+def epoch_batches(run: TrainingRun, rank: int, size: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(outputs, labels)`` of each epoch's training batches on worker ``rank``: the outputs of its
+    training forward passes during each pass over the ``size`` training digits, with the labels of
+    the digits that pass handed out, in order."""
+    targets = np.asarray(digits(run.config["data_root"], train=True).targets)
+    epochs = []
+    for number, (_, n, indices) in enumerate(run.passes.get(rank, [])):
+        if n != size:
+            continue
+        batches = [out for p, out in run.outputs.get(rank, []) if p == number]
+        outputs = np.concatenate(batches) if batches else np.zeros((0, NUM_CLASSES), np.float32)
+        assert len(outputs) <= len(indices), (
+            f"worker {rank} ran the model on {len(outputs)} digits while its sampler handed out {len(indices)}; "
+            "expected one forward pass per training batch")
+        epochs.append((outputs, targets[indices[: len(outputs)]]))
+    return epochs
+
+
+def grader_steps(student, monkeypatch) -> None:
+    """The grader's ``build_model`` and ``build_data_loader`` in the student's module for one check, so
+    that a later step (loading, evaluating) is judged on its own."""
+    for name, step in GRADER_STEPS.items():
+        monkeypatch.setattr(student, name, step, raising=False)
+
+
+@pytest.fixture(scope="module")
+def mnist_classifier(data) -> torch.nn.Module:
+    """The kit's trained TorchScript digit classifier, inside a module that records whether each forward
+    ran in eval mode with gradients off; handed to ``evaluate`` in training mode."""
+    class Watched(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+            self.calls = []
+
+        def forward(self, x):
+            self.calls.append((self.training, torch.is_grad_enabled()))
+            return self.net(x)
+
+    return Watched(torch.jit.load(data.path("mnist_model"), map_location="cpu"))
+
+
 # -- the model and the data loaders --------------------------------------------------------------
-@check(points=2, hint="Replace `conv1` of torchvision's resnet18 by a Conv2d that reads one channel.")
+@check(points=2, hint=("ResNet18 was made for three-channel colour images; the digits have one channel.",
+                       "torchvision.models.resnet18(num_classes=10) and its first layer, `conv1`, a torch.nn.Conv2d.",
+                       "Replace model.conv1 by a Conv2d with 1 input channel and conv1's other settings (64, 7, 2, 3, no bias)."))
 def test_model_architecture(student):
     model = student.build_model()
     conv1 = getattr(model, "conv1", None)
@@ -193,17 +328,25 @@ def test_model_architecture(student):
     assert count == reference, f"the model has {count:,} parameters; ResNet18 for one-channel digits has {reference:,}"
 
 
-@check(points=2, hint="ToTensor gives pixels in [0, 1]; Normalize((0.5,), (0.5,)) maps them to [-1, 1].")
+@check(points=2, hint=("Each image becomes a float tensor in [-1, 1]: black -1, white 1.",
+                       "torchvision.transforms: ToTensor, then Normalize; MNIST's `transform=`.",
+                       "MNIST(root, train=..., download=False, transform=Compose([ToTensor(), Normalize((0.5,), (0.5,))]))"))
 def test_data_loader_normalizes(student, data):
-    images, labels = next(iter(student.build_data_loader(LOADER_BATCH, root=data.path("mnist"), train=True)))
+    root = data.path("mnist")
+    loader = student.build_data_loader(LOADER_BATCH, root=root, train=True)
+    images, _ = next(iter(loader))
     assert tuple(images.shape) == (LOADER_BATCH, 1, 28, 28) and images.dtype == torch.float32, (
         f"a batch of images is {images.dtype} {tuple(images.shape)}; expected float32 ({LOADER_BATCH}, 1, 28, 28)")
-    low, high = float(images.min()), float(images.max())
-    assert math.isclose(low, -1, abs_tol=1e-6) and math.isclose(high, 1, abs_tol=1e-6), (
-        f"pixel values range over [{low:.3f}, {high:.3f}]; expected [-1, 1] (black -1, white 1)")
+    # The loader shuffles: its data set, read in order, is compared with the raw pixels.
+    first = torch.stack([loader.dataset[i][0] for i in range(LOADER_BATCH)])
+    raw = MNIST(root, train=True, download=False).data[:LOADER_BATCH]
+    shapes.assert_mnist_normalized(first.numpy(), raw.numpy(), PIXEL_TOLERANCE,
+                                   what="the training loader's digits")
 
 
-@check(points=2, hint="Training: shuffle=True, drop_last=True; and the data are on disk already (download=False).")
+@check(points=2, hint=("Training reads the digits in a new random order, in full batches only; nothing is downloaded.",
+                       "torch.utils.data.DataLoader's `shuffle` and `drop_last`; MNIST's `download`.",
+                       "DataLoader(digits, batch_size=..., shuffle=train, drop_last=train), MNIST(..., download=False)."))
 def test_data_loader_for_training(student, data, monkeypatch):
     root = data.path("mnist")
     downloads = []
@@ -221,20 +364,26 @@ def test_data_loader_for_training(student, data, monkeypatch):
         "the training loader gives the digits in the data set's order; expected them shuffled")
 
 
-@check(points=1, hint="Testing: every digit once, in order: no shuffling, no drop_last.")
+@check(points=1, hint=("Testing reads every digit once, in the data set's order.",
+                       "torch.utils.data.DataLoader's `shuffle` and `drop_last` (both off for the test part).",
+                       "Make shuffle and drop_last depend on `train`; MNIST(root, train=False, ...) is the test part."))
 def test_data_loader_for_testing(student, data):
     expect_test_loader(student, data.path("mnist"))
 
 
 ### BEGIN HIDDEN TESTS
-@check(points=1, hidden=True, hint="Read the digits from the `root` you are given.")
+@check(points=1, hidden=True, hint=("Read the digits from the `root` you are given, each time you are called.",
+                                    "torchvision.datasets.MNIST(root, ...): its first argument.",
+                                    "Build the MNIST data set inside build_data_loader from `root`; cache nothing across calls."))
 def test_data_loader_reads_given_root(student, data):
     expect_test_loader(student, data.path("mnist", seed=1))
 ### END HIDDEN TESTS
 
 
 # -- the trainer and the training run ------------------------------------------------------------
-@check(points=1, hint="TorchTrainer(..., scaling_config=ScalingConfig(...), run_config=RunConfig(...)).")
+@check(points=1, hint=("Resources and storage are the grader's choice: use the arguments you are given.",
+                       "ray.train.torch.TorchTrainer, ray.train.ScalingConfig and ray.train.RunConfig.",
+                       "TorchTrainer(loop, train_loop_config=..., scaling_config=ScalingConfig(num_workers=..., use_gpu=...), run_config=RunConfig(storage_path=..., name=...))."))
 def test_trainer_configuration(student, storage_path):
     from ray.train.torch import TorchTrainer
 
@@ -247,7 +396,9 @@ def test_trainer_configuration(student, storage_path):
     assert got == expected, f"(num_workers, use_gpu, storage_path, name) is {got}; expected {expected}"
 
 
-@check(points=2, hint="Call ray.train.report once per epoch, inside the epoch loop.")
+@check(points=2, hint=("The driver learns of each epoch only through a report from the workers.",
+                       "ray.train.report(metrics, checkpoint=...), called by every worker.",
+                       "Inside the epoch loop, after the batches: ray.train.report({\"loss\": ..., \"epoch\": epoch, ...}, checkpoint=...)."))
 def test_reports_every_epoch(training):
     frame = epoch_metrics(training)
     epochs = training.config["num_epochs"]
@@ -258,14 +409,63 @@ def test_reports_every_epoch(training):
     assert np.isfinite(frame["loss"]).all(), f"reported losses {list(frame['loss'])}; expected finite numbers"
 
 
-@check(points=1, hint="Report the mean loss of each epoch; Adam with the configured lr should lower it.")
+@check(points=1, hint=("Report each epoch's mean training loss; training should lower it.",
+                       "torch.optim.Adam(model.parameters(), lr=config[\"lr\"]) and torch.nn.CrossEntropyLoss.",
+                       "Sum loss.item() over the epoch's batches, divide by their number, report it as `loss`."))
 def test_loss_falls(training):
     losses = list(epoch_metrics(training)["loss"])
     assert len(losses) >= 2 and losses[-1] < losses[0], (
         f"losses reported per epoch: {[round(l, 4) for l in losses]}; expected the last below the first")
 
 
-@check(points=2, hint="ray.train.torch.prepare_data_loader adds a DistributedSampler: one shard per worker.")
+@check(points=2, hint=("The global batch is split among the workers: each worker's batch is a share of it.",
+                       "ray.train.get_context().get_world_size(): the number of workers.",
+                       "batch_size = config[\"global_batch_size\"] // world size, given to build_data_loader."))
+def test_per_worker_batch(training):
+    expected = training.config["global_batch_size"] // NUM_WORKERS
+    assert expected != training.config["global_batch_size"], "the grader's global batch must not fit one worker"
+    for rank in range(NUM_WORKERS):
+        sizes = [len(out) for _, out in training.outputs.get(rank, [])]
+        assert sizes, f"worker {rank} ran no training forward pass of the model"
+        assert max(sizes) == expected, (
+            f"worker {rank} trained on batches of up to {max(sizes)} digits; expected global_batch_size // "
+            f"world size = {training.config['global_batch_size']} // {NUM_WORKERS} = {expected}")
+
+
+@check(points=3, hint=("Each epoch's accuracy and AUROC measure that epoch's training batches only.",
+                       "torchmetrics.Accuracy and torchmetrics.AUROC (task=\"multiclass\", num_classes=10): "
+                       "update, compute, reset.",
+                       "Create both metrics once; per batch metric.update(outputs, labels) with the model's outputs "
+                       "(not argmax labels); after the epoch report float(metric.compute()), then metric.reset()."))
+def test_reports_epoch_metrics(training, train_root, thresholds):
+    frame = epoch_metrics(training)
+    missing = {"accuracy", "auroc"} - set(frame.columns)
+    assert not missing, f"the reports lack {sorted(missing)}; expected `accuracy` and `auroc` after each epoch"
+    size = len(digits(train_root, train=True))
+    own = {rank: epoch_batches(training, rank, size) for rank in range(NUM_WORKERS)}
+    epochs = training.config["num_epochs"]
+    assert all(len(e) >= epochs for e in own.values()), (
+        f"the workers drew the training digits {[len(e) for e in own.values()]} times; expected once per epoch")
+    limit = thresholds["metric_tolerance"]
+    for row, reported in enumerate(frame.to_dict("records")):
+        epoch = int(reported["epoch"]) if 0 <= reported.get("epoch", -1) < epochs else row
+        # torchmetrics syncs its state across the workers under DDP (its default): rank 0's batches
+        # alone, or all workers' batches of the epoch, are both that epoch's own batches.
+        candidates = {"worker 0's": metrics_of(*own[0][epoch]),
+                      "all workers'": metrics_of(*(np.concatenate(parts) for parts in
+                                                   zip(*(own[rank][epoch] for rank in range(NUM_WORKERS)))))}
+        for name in ("accuracy", "auroc"):
+            got = float(reported[name])
+            closest = min(candidates.values(), key=lambda m: abs(m[name] - got))[name]
+            assert abs(got - closest) <= limit, (
+                f"epoch {epoch}: reported {name} {got:.4f}; that epoch's own training batches give "
+                f"{' or '.join(f'{m[name]:.4f} ({who})' for who, m in candidates.items())} (tolerance {limit:g}). "
+                "Expected the metric over that epoch's batches only, reset at each epoch, AUROC from the outputs")
+
+
+@check(points=2, hint=("Data parallelism: each worker trains on its own part (shard) of the digits.",
+                       "ray.train.torch.prepare_data_loader adds a DistributedSampler, one shard per worker rank.",
+                       "loader = ray.train.torch.prepare_data_loader(build_data_loader(...)); a sampler of your own needs the worker's rank."))
 def test_workers_train_on_own_shards(training, train_root):
     size = len(digits(train_root, train=True))
     epochs = training.config["num_epochs"]
@@ -283,7 +483,9 @@ def test_workers_train_on_own_shards(training, train_root):
             "disjoint shards covering the training set")
 
 
-@check(points=2, hint="Call the sampler's set_epoch(epoch) at the start of each epoch.")
+@check(points=2, hint=("A DistributedSampler's shuffle is seeded by its epoch: the same epoch, the same order.",
+                       "torch.utils.data.distributed.DistributedSampler.set_epoch.",
+                       "At the start of each epoch: loader.sampler.set_epoch(epoch)."))
 def test_shuffle_changes_each_epoch(training, train_root):
     size = len(digits(train_root, train=True))
     for rank in range(NUM_WORKERS):
@@ -296,7 +498,9 @@ def test_shuffle_changes_each_epoch(training, train_root):
             f"(its sampler's epoch was {[epoch for epoch, _ in passes]}); expected a new shuffle each epoch")
 
 
-@check(points=2, hint="ray.train.torch.prepare_model wraps the model in DistributedDataParallel.")
+@check(points=2, hint=("Every worker must end with the same weights: gradients averaged at every step.",
+                       "ray.train.torch.prepare_model wraps the model in DistributedDataParallel.",
+                       "model = ray.train.torch.prepare_model(build_model()), before building the optimizer."))
 def test_replicas_in_sync(training, thresholds):
     weights = [np.asarray(training.weights.get(rank, [])) for rank in range(NUM_WORKERS)]
     assert all(len(w) for w in weights), "a worker created no optimizer over the model's parameters"
@@ -309,7 +513,9 @@ def test_replicas_in_sync(training, thresholds):
         "identical replicas: gradients averaged across workers at every step")
 
 
-@check(points=2, hint="Save the unwrapped model's state_dict (`model.module` under DDP) as model.pt.")
+@check(points=2, hint=("The checkpoint must load into a plain build_model(), not into the DDP wrapper.",
+                       "DistributedDataParallel keeps the model as `model.module`; ray.train.Checkpoint.from_directory.",
+                       "torch.save(model.module.state_dict(), os.path.join(folder, MODEL_FILE)) on rank 0, then report it."))
 def test_checkpoint_holds_unwrapped_model(training):
     checkpoint = training.result.checkpoint
     assert checkpoint is not None, "the run has no checkpoint; expected rank 0 to report one after each epoch"
@@ -326,8 +532,11 @@ def test_checkpoint_holds_unwrapped_model(training):
                                     "missing keys; expected the state_dict of build_model()")
 
 
-@check(points=3, hint="load_state_dict into build_model(), then model.eval(): BatchNorm needs its learnt statistics.")
-def test_trained_model_accuracy(student, training, train_root, thresholds, credit):
+@check(points=3, hint=("A trained model predicts with the statistics BatchNorm learnt, on the CPU.",
+                       "Checkpoint.as_directory(), torch.load(..., map_location=\"cpu\"), Module.load_state_dict, Module.eval.",
+                       "model = build_model(); model.load_state_dict(state); return model.eval()."))
+def test_trained_model_accuracy(student, training, train_root, thresholds, credit, monkeypatch):
+    grader_steps(student, monkeypatch)
     model = student.load_trained_model(training.result.checkpoint)
     assert not model.training, "load_trained_model returned a model in training mode; expected eval mode"
     devices = {p.device.type for p in model.parameters()}
@@ -335,3 +544,33 @@ def test_trained_model_accuracy(student, training, train_root, thresholds, credi
     bar = thresholds["accuracy"]
     credit.scale("test accuracy after the grader's small training budget", accuracy(model, train_root),
                  floor=bar["floor"], target=bar["target"])
+
+
+@check(points=3, hint=("The course's activity: accuracy and AUROC of the model over the whole test set.",
+                       "torchmetrics.Accuracy and torchmetrics.AUROC (task=\"multiclass\", num_classes=10); "
+                       "Module.eval and torch.no_grad.",
+                       "model.eval(); with torch.no_grad(): update both metrics with each test batch's outputs; "
+                       "return {\"accuracy\": float(acc.compute()), \"auroc\": float(auroc.compute())}."))
+def test_evaluate(student, data, mnist_classifier, thresholds, monkeypatch):
+    grader_steps(student, monkeypatch)
+    root = data.path("mnist")
+    test = digits(root, train=False)
+    model = mnist_classifier.eval()
+    with torch.no_grad():  # before the student's call, which might update BatchNorm's statistics
+        outputs = torch.cat([model(x) for x, _ in torch.utils.data.DataLoader(test, batch_size=500)])
+    expected = metrics_of(outputs.numpy(), test.targets.numpy())
+    model.calls.clear()
+    got = student.evaluate(model.train(), root=root)
+    assert isinstance(got, dict) and {"accuracy", "auroc"} <= set(got), (
+        f"evaluate returned {type(got).__name__} {sorted(got) if isinstance(got, dict) else ''}; "
+        "expected a dict with `accuracy` and `auroc`")
+    assert model.calls, "evaluate never ran the model"
+    assert not any(training for training, _ in model.calls), (
+        "evaluate ran the model in training mode; expected eval mode (model.eval(): BatchNorm's learnt statistics)")
+    assert not any(grad for _, grad in model.calls), (
+        "evaluate ran the model with gradients enabled; expected it under torch.no_grad()")
+    limit = thresholds["metric_tolerance"]
+    for name, value in expected.items():
+        assert abs(float(got[name]) - value) <= limit, (
+            f"evaluate's {name} is {float(got[name]):.5f}; expected {value:.5f} over every test digit "
+            f"(tolerance {limit:g}){'; AUROC ranks the outputs, not the predicted labels' if name == 'auroc' else ''}")

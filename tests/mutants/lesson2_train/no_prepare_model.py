@@ -1,8 +1,9 @@
 """Forgets `prepare_model` (the course's single-GPU model code carried over as it was): no
 DistributedDataParallel, so gradients are never averaged and each worker's replica drifts apart,
-trained on its own shard only. Written as the reference with `prepare_model` doing nothing."""
+trained on its own shard only (rank 0's checkpoint, having learnt from half the digits, tests worse:
+partial credit of the accuracy check). Written as the reference with `prepare_model` doing nothing."""
 
-BREAKS = ["replicas_in_sync"]
+BREAKS = ["replicas_in_sync", "trained_model_accuracy"]
 
 _reference_loop = train_loop_per_worker
 
