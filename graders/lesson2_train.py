@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
-import torchvision
 from torchvision.datasets import MNIST
 from torchvision.transforms import Compose, Normalize, ToTensor
 

@@ -292,7 +292,7 @@ def searcher_study(experiment_path: str):
     with open(saved[-1], "rb") as file:
         state = StateUnpickler(file).load()
     study = state.get("_ot_study") if isinstance(state, dict) else None
-    return study, None if study is not None else f"the searcher Tune saved holds no Optuna study; expected OptunaSearch"
+    return study, None if study is not None else "the searcher Tune saved holds no Optuna study; expected OptunaSearch"
 
 
 @check(points=2, hint=(
