@@ -98,7 +98,7 @@ def pipeline_labels(student, raw: np.ndarray, model_path: str, reference: np.nda
         if inspect.isawaitable(result):
             result = asyncio.run(result)
         images = np.asarray(result["image"], dtype=np.float32)
-        assert images.shape == (len(raw), 1, 28, 28)
+        assert images.shape == (len(raw), 1, 28, 28), "the student's preprocessor gives another shape"
         return model_labels(model_path, images)
     except Exception:
         return reference

@@ -35,23 +35,31 @@ def defined_names(fragment: Path) -> set[str]:
     return names - {"BREAKS"}
 
 
+def used_names(fragment: Path) -> set[str]:
+    """Every name a fragment's code mentions (a function it calls, a class it builds on)."""
+    return {n.id for n in ast.walk(ast.parse(fragment.read_text())) if isinstance(n, ast.Name)}
+
+
+def clash(a: Path, b: Path) -> bool:
+    """Two mutants that cannot share a layer: one redefines a name the other defines or uses (its
+    mistake could hide or cause the other's), or they must break the same check."""
+    return bool(defined_names(a) & (defined_names(b) | used_names(b)) or defined_names(b) & used_names(a)
+                or set(kit.breaks_of(a)) & set(kit.breaks_of(b)))
+
+
 def layers(lesson: str) -> list[list[Path]]:
-    """The lesson's mutants stacked greedily, those that clash with most others first: within a layer,
-    no two redefine a name or share a check."""
-    found = {m: (defined_names(m), set(kit.breaks_of(m))) for m in kit.mutants(lesson)}
-    clashes = {m: sum(bool(n & n2 or b & b2) for m2, (n2, b2) in found.items() if m2 != m) for m, (n, b) in found.items()}
-    stacked: list[tuple[list[Path], set[str], set[str]]] = []
+    """The lesson's mutants stacked greedily, those that clash with most others first: no two mutants
+    of a layer clash."""
+    found = kit.mutants(lesson)
+    clashes = {m: sum(clash(m, other) for other in found if other != m) for m in found}
+    stacked: list[list[Path]] = []
     for mutant in sorted(found, key=lambda m: (-clashes[m], m.name)):
-        names, breaks = found[mutant]
-        for members, used, broken in stacked:
-            if not (names & used or breaks & broken):
-                members.append(mutant)
-                used |= names
-                broken |= breaks
-                break
+        layer = next((members for members in stacked if not any(clash(mutant, m) for m in members)), None)
+        if layer is None:
+            stacked.append([mutant])
         else:
-            stacked.append(([mutant], names, breaks))
-    return [members for members, _, _ in stacked]
+            layer.append(mutant)
+    return stacked
 
 
 def rounds(per_lesson: dict[str, list]) -> list[list[tuple[str, object]]]:
@@ -86,8 +94,8 @@ def test_every_check_is_broken_by_some_mutant():
 def test_stacking_keeps_mutants_apart():
     for lesson in LESSONS:
         for layer in layers(lesson):
-            names = [defined_names(m) for m in layer]
-            assert sum(map(len, names)) == len(set().union(*names)), f"{lesson}: a layer redefines a name twice"
+            together = [(a.stem, b.stem) for a in layer for b in layer if a != b and clash(a, b)]
+            assert not together, f"{lesson}: a layer holds mutants that clash: {together}"
 
 
 def stack(graded: list[tuple[str, list[Path]]], folder: Path) -> dict[str, set[str]]:

@@ -46,11 +46,12 @@ def stub_of(lesson: str, name: str) -> str:
     return ast.get_source_segment(source, node)
 
 
-def half_done(dest: Path, lesson: str = "lesson4_data", reverted: str = "normalize") -> Path:
-    """The reference solution with one function put back to its stub (a later definition wins)."""
+def half_done(dest: Path, lesson: str = "lesson4_data", reverted: tuple[str, ...] = ("normalize",)) -> Path:
+    """The reference solution with functions put back to their stubs (a later definition wins)."""
     dest.mkdir(parents=True, exist_ok=True)
     reference = (kit.KIT / "solutions" / f"{lesson}.py").read_text()
-    (dest / f"{lesson}.py").write_text(f"{reference}\n\n{stub_of(lesson, reverted)}\n")
+    stubs = "\n\n".join(stub_of(lesson, name) for name in reverted)
+    (dest / f"{lesson}.py").write_text(f"{reference}\n\n{stubs}\n")
     return dest
 
 
@@ -71,7 +72,7 @@ def test_untouched_release_prints_one_line_per_lesson(tmp_path):
 
 
 def test_half_done_lesson_shows_one_failure_in_full(tmp_path):
-    folder = half_done(tmp_path / "student")
+    folder = half_done(tmp_path / "student", reverted=("normalize", "add_label"))  # two checks lost
     proc = self_check(str(folder / "lesson4_data.py"))
     out = proc.stdout
     full = FULL.findall(out)
@@ -81,7 +82,7 @@ def test_half_done_lesson_shows_one_failure_in_full(tmp_path):
     assert "`normalize` still raises NotImplementedError" in out
     assert "= FAILURES =" not in out and "= ERRORS =" not in out and "short test summary" not in out, out
     table = out[out.index("= score ="):]
-    assert re.search(r"lesson4_data +[\d.]+ / \d+ +\d+ to fix, first: normalize_values", table), table
+    assert re.search(r"lesson4_data +[\d.]+ / \d+ +2 to fix, first: normalize_values", table), table
     assert proc.returncode == 1
 
 
@@ -151,7 +152,7 @@ def test_one_failure_one_message_in_all_four_ways(tmp_path):
 
     graded = kit.grade(folder, lessons="4", checks=[check])
     (test,) = [t for t in graded["tests"] if t["name"] == f"{lesson}::{check}"]
-    assert test["output"].split("\nHint: ")[0] == message, test["output"]
+    assert re.split(r"\n+(?:\*\*)?Hint:(?:\*\*)? ", test["output"])[0] == message, test["output"]
 
     watch = kit.run_graders("watch", "4", "--submission", str(folder), "--once", timeout=900)
     assert textwrap.indent(message, "  ") in watch.stdout, watch.stdout[-3000:]

@@ -10,6 +10,7 @@ the same way; either is turned into ``Stopped``, a failure of that check alone, 
 from __future__ import annotations
 
 import _thread
+import contextlib
 import signal
 import sys
 import threading
@@ -59,19 +60,24 @@ class Guard:
     def _watch(self) -> None:
         while not self._done.wait(POLL_S):
             try:
-                reason = infeasible_request()
+                found = infeasible_request()
             except Exception:  # Ray going down under the check: not this watch's business
                 continue
             with self._lock:
-                if reason and not self._done.is_set():
-                    self.reason = reason
+                if found and not self._done.is_set():
+                    # The reason first: removing the group wakes the code waiting on it, whose error
+                    # must read as this reason, however soon the phase then ends.
+                    self.reason, remove = found
+                    with contextlib.suppress(Exception):
+                        remove()
                     _thread.interrupt_main()  # SIGINT's handler: a KeyboardInterrupt, or Ray Train's graceful abort
                     return
 
 
-def infeasible_request() -> str | None:
-    """Remove a pending placement group of this Ray job that no node set of the cluster can ever hold;
-    say what it asked for and what the cluster offers (None when every request can be met)."""
+def infeasible_request() -> tuple[str, object] | None:
+    """A pending placement group of this Ray job that no node set of the cluster can ever hold: what it
+    asked for and what the cluster offers, and a function that removes it (None when every request
+    can be met)."""
     ray = sys.modules.get("ray")  # a run without Ray (yet) has nothing to watch
     if ray is None or not ray.is_initialized():
         return None
@@ -88,8 +94,9 @@ def infeasible_request() -> str | None:
         bundles = [dict(b) for b in pg["bundles"].values()]
         if _fits(bundles, pg["strategy"], nodes):
             continue
-        remove_placement_group(PlacementGroup(PlacementGroupID(hex_to_binary(pg_id))))
-        return INFEASIBLE_MSG.format(asked=_asked(bundles), offered=_offered(bundles, nodes))
+        group = PlacementGroup(PlacementGroupID(hex_to_binary(pg_id)))
+        return (INFEASIBLE_MSG.format(asked=_asked(bundles), offered=_offered(bundles, nodes)),
+                lambda: remove_placement_group(group))
     return None
 
 
