@@ -14,6 +14,7 @@ check of every layer run: ``bench/corpus.py`` proves it (about 25 minutes on a 2
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -35,13 +36,33 @@ def defined_names(fragment: Path) -> set[str]:
     return names - {"BREAKS"}
 
 
+def names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+
+
+@functools.cache
+def reference_uses(lesson: str) -> dict[str, set[str]]:
+    """For each top-level definition of the lesson's reference, the names it mentions."""
+    tree = ast.parse((kit.KIT / "solutions" / f"{lesson}.py").read_text())
+    return {node.name: names_in(node) for node in tree.body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
 def used_names(fragment: Path) -> set[str]:
-    """Every name a fragment's code mentions (a function it calls, a class it builds on)."""
-    return {n.id for n in ast.walk(ast.parse(fragment.read_text())) if isinstance(n, ast.Name)}
+    """Every name a fragment's code reaches: those it mentions, and those the reference's definitions
+    it mentions reach in turn (``tune_max_depth`` calls ``build_trainer``, which runs the train loop)."""
+    uses = reference_uses(fragment.parent.name)
+    reached, todo = set(), list(names_in(ast.parse(fragment.read_text())))
+    while todo:
+        name = todo.pop()
+        if name not in reached:
+            reached.add(name)
+            todo += uses.get(name, ())
+    return reached
 
 
 def clash(a: Path, b: Path) -> bool:
-    """Two mutants that cannot share a layer: one redefines a name the other defines or uses (its
+    """Two mutants that cannot share a layer: one redefines a name the other defines or reaches (its
     mistake could hide or cause the other's), or they must break the same check."""
     return bool(defined_names(a) & (defined_names(b) | used_names(b)) or defined_names(b) & used_names(a)
                 or set(kit.breaks_of(a)) & set(kit.breaks_of(b)))
