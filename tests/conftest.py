@@ -2,20 +2,38 @@
 
 With pytest-xdist (`-n 2 --dist loadgroup`, the README's test command), each test module runs whole on
 one worker, so its module fixtures (a graded reference, a batch, a course) are computed once, while the
-mutant rounds, each an independent grading, spread over the workers.
+mutant rounds, each an independent grading, spread over the workers and go first, as the longest work.
 """
+from pathlib import PurePosixPath
+
 import pytest
 
 collect_ignore_glob = ["mutants/*", "variants/*", "submissions/*", "fakecourse/*"]
 INDEPENDENT = {"test_mutants"}  # modules whose tests share no fixture
 
 
-def pytest_configure(config):
-    config.addinivalue_line("markers", "xdist_group(name): run these tests on one xdist worker")
+def module_of(nodeid: str) -> str:
+    return PurePosixPath(nodeid.split("::", 1)[0]).stem
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items):
-    for item in items:
-        if item.module.__name__ not in INDEPENDENT:
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+    items.sort(key=lambda item: module_of(item.nodeid) not in INDEPENDENT)  # stable: the rest keep their order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup``, grouped by module here: xdist 3.8 names a test's group by rewriting its node
+    id, which pytest 9.2 ignores, so marked groups would be spread over the workers test by test."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByModule(LoadScopeScheduling):
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            config.option.loadscopereorder = False  # keep the collection's order: independent rounds first
+
+        def _split_scope(self, nodeid: str) -> str:
+            return nodeid if module_of(nodeid) in INDEPENDENT else module_of(nodeid)
+
+    return ByModule(config, log)
