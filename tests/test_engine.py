@@ -95,6 +95,30 @@ def test_hang_fails_only_that_check():
     assert tests["lesson1_fake::add"]["score"] == 2 and tests["lesson1_fake::hidden_add"]["score"] == 1
 
 
+def test_the_cluster_watch_interrupts_a_grader_started_in_the_background():
+    """A background job (`cmd &` in a script) starts with SIGINT ignored, where Python's interrupt_main,
+    the cluster watch's way in, does nothing: a check's phase runs with SIGINT handled, then puts it back."""
+    import _thread
+    import signal
+    import threading
+    import time
+
+    from graders.engine.watchdog import Guard
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            with Guard("over budget"):
+                threading.Timer(0.2, _thread.interrupt_main).start()
+                while time.monotonic() - started < 10:  # a wait that checks for signals, as ray.get's does
+                    time.sleep(0.05)
+        assert time.monotonic() - started < 5, "the interrupt did not reach the check"
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN, "the phase did not put SIGINT back"
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_self_check_runs_public_checks_only(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "pytest", str(CORPUS / "good" / "lesson1_fake.py"), "-p", "no:cacheprovider"],
                           cwd=kit.KIT, capture_output=True, text=True, env={**kit.os.environ, **FAKE}, timeout=300)

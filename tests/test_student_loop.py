@@ -56,9 +56,15 @@ class Watch:
     """``graders watch`` running in the background; ``screen()`` waits for the next verdict."""
 
     def __init__(self, folder: Path, lesson: str = "lesson1_fake"):
-        self.proc = subprocess.Popen([sys.executable, "-m", "graders", "watch", lesson, "--submission",
-                                      str(folder)], cwd=kit.KIT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     text=True, env={**kit.os.environ, **FAKE})
+        # Ctrl-C as a terminal sends it: a suite started in the background (`cmd &` in a script) ignores
+        # SIGINT, which a child inherits, while a handler of ours is reset to the default across exec.
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "graders", "watch", lesson, "--submission",
+                                          str(folder)], cwd=kit.KIT, stdout=subprocess.PIPE,
+                                         stderr=subprocess.STDOUT, text=True, env={**kit.os.environ, **FAKE})
+        finally:
+            signal.signal(signal.SIGINT, previous)
         self.address = ""
 
     def screen(self, timeout: float = 240) -> str:

@@ -37,11 +37,15 @@ class Guard:
         self.reason: str | None = None
         self.timeout_message = timeout_message
         self._done, self._lock = threading.Event(), threading.Lock()
-        self._alarm = None
+        self._alarm = self._sigint = None
 
     def __enter__(self) -> Guard:
         if threading.current_thread() is threading.main_thread():
             self._alarm = signal.signal(signal.SIGALRM, self._on_alarm)
+            if not callable(signal.getsignal(signal.SIGINT)):
+                # Started in the background (`cmd &` in a script), SIGINT is ignored, and the cluster
+                # watch's interrupt_main would do nothing: give it Python's handler for the phase.
+                self._sigint = signal.signal(signal.SIGINT, signal.default_int_handler)
         threading.Thread(target=self._watch, name="graders-cluster-watch", daemon=True).start()
         return self
 
@@ -50,6 +54,8 @@ class Guard:
             self._done.set()
         if self._alarm is not None:
             signal.signal(signal.SIGALRM, self._alarm)
+        if self._sigint is not None:
+            signal.signal(signal.SIGINT, self._sigint)
         if self.reason is not None:  # whatever the interrupted code raised (or returned) after it
             raise Stopped(self.reason) from None
 
