@@ -1,14 +1,16 @@
 """Grader of lesson 1, the NYC taxi pipeline: split, Train, Tune, offline and online inference.
 
-Each part is graded on its own: the trainer and the tuner get the grader's own split, ``best_checkpoint``
-gets a tuning run of the grader's own, and the predictors get a model the grader trained with plain
-XGBoost and saved as Ray Train saves one (``model.ubj``), so a broken step never costs the points of
-the steps after it. The expensive work (one fit, one small tuning run, one actor pool, one Serve app)
+Each part is graded on its own: the trainer and the tuner get the grader's own split, the tuner's trials
+fit the grader's own trainer (in place of the student's ``build_trainer`` and training loop),
+``best_checkpoint`` gets a tuning run of the grader's own, and the predictors get a model the grader
+trained with plain XGBoost and saved as Ray Train saves one (``model.ubj``), so a broken step never
+costs the points of the steps after it. The expensive work (one fit, one small tuning run, one actor pool, one Serve app)
 runs once, in module fixtures. Every read of the public trips goes through ``data.path("taxi")``, so
 an instructor's ``--data taxi=PATH`` (another size, with or without the index column) reaches it.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -25,15 +27,18 @@ FEATURES = ["passenger_count", "trip_distance", "fare_amount", "trip_duration", 
 INDEX = "__index_level_0__"
 TEST_SIZE = 0.3
 HIDDEN_SPLIT_ROWS = 12_345  # the hidden split's file: another size than the public one
+HIDDEN_TEST_SIZE = 0.25  # the hidden split's test_size: not the contract's default
+HIDDEN_SEEDS = (1234, 4321)  # the hidden split's seeds: one split twice must be equal, two seeds must differ
 TRAIN_PARAMS = {"max_depth": 3, "eta": 0.1}  # far from XGBoost's defaults: ignoring them shows in the loss
-NUM_BOOST_ROUND = 10
+NUM_BOOST_ROUND = 7  # neither the contract's default (20) nor a round number
 TUNE_SAMPLES = 2
+PLANNED_SAMPLES = 5  # a second tuner, built but not run: num_samples judged with two values
 TUNE_SEED = 20  # seeds Tune's random search (numpy's global generator): depths 5 and 11
 DEPTH_RANGE = range(2, 12)
 XGBOOST_DEFAULT_DEPTH = 6  # a trial that ignores its max_depth grows trees this deep
 KNOWN_LOGLOSS = [0.52, 0.41, 0.63]  # the grader's own trials, in order: the lowest neither first nor last
 TUNE_LOGGERS_OFF = "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"  # set by the engine (raysession) for speed
-POOL_SIZE = 1  # not the course's 2: the pool's size must come from the argument
+POOL_SIZE = 3  # not the course's 2, nor 1: the pool's size must come from the argument
 ONLINE_ROWS = 40
 
 
@@ -153,6 +158,82 @@ def reference(frames, tmp_path_factory):
             "logloss": evals["valid"]["logloss"][-1], "auc": auc(valid[LABEL], booster.predict(dvalid))}
 
 
+def grader_steps() -> dict:
+    """The contract's ``xgboost_train_loop`` and ``build_trainer``, written by the grader. Nested (imports
+    inside), so that Ray ships them by value: the tuning run's trials fit them in place of the student's,
+    so that a broken trainer (16 workers written in, params ignored) costs the trainer's checks only."""
+    def xgboost_train_loop(config):
+        import ray.train
+        import xgboost
+        from ray.train.xgboost import RayTrainReportCallback
+
+        def dmatrix(name):
+            frame = ray.train.get_dataset_shard(name).materialize().to_pandas()
+            return xgboost.DMatrix(frame[FEATURES], label=frame[LABEL])
+
+        dtrain, dvalid = dmatrix("train"), dmatrix("valid")
+        xgboost.train({"objective": "binary:logistic", "eval_metric": ["logloss", "error"], **config["params"]},
+                      dtrain, num_boost_round=config["num_boost_round"], evals=[(dtrain, "train"), (dvalid, "valid")],
+                      callbacks=[RayTrainReportCallback()])
+
+    def build_trainer(train_ds, valid_ds, *, params=None, num_boost_round=20, num_workers=2, use_gpu=False,
+                      storage_path, name=None):
+        import ray.train
+        from ray.train.xgboost import XGBoostTrainer
+
+        params = {"device": "cuda", **(params or {})} if use_gpu else dict(params or {})
+        return XGBoostTrainer(xgboost_train_loop, train_loop_config={"params": params, "num_boost_round": num_boost_round},
+                              scaling_config=ray.train.ScalingConfig(num_workers=num_workers, use_gpu=use_gpu),
+                              run_config=ray.train.RunConfig(storage_path=storage_path, name=name),
+                              datasets={"train": train_ds, "valid": valid_ds})
+
+    return {"xgboost_train_loop": xgboost_train_loop, "build_trainer": build_trainer}
+
+
+GRADER_STEPS = grader_steps()
+
+
+@contextlib.contextmanager
+def grader_trainer(student):
+    """The grader's trainer in the student's module while ``student``'s tuner runs: in this process, and in
+    every trial (the module travels by value, so a trial function at the module's top level, whose module
+    the trial would import afresh, gets the grader's trainer too)."""
+    import ray.cloudpickle
+
+    own = {name: getattr(student, name, None) for name in GRADER_STEPS}
+    for name, step in GRADER_STEPS.items():
+        setattr(student, name, step)
+    ray.cloudpickle.register_pickle_by_value(student)
+    try:
+        yield
+    finally:
+        ray.cloudpickle.unregister_pickle_by_value(student)
+        for name, step in own.items():
+            setattr(student, name, step)
+
+
+class _Planned(BaseException):
+    """Raised by ``Tuner.fit`` while the grader only looks at how a tuner is configured."""
+
+
+def planned_samples(student, train_ds, valid_ds, storage_path: str, num_samples: int):
+    """The ``num_samples`` of the tuner ``tune_max_depth`` builds when asked for ``num_samples``, read when it
+    calls ``fit``, which then runs nothing. None when it never calls ``Tuner.fit``."""
+    from ray import tune
+
+    seen = []
+
+    def planned(tuner):
+        seen.append(tuner._local_tuner._tune_config.num_samples)
+        raise _Planned
+
+    with contextlib.suppress(_Planned), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tune.Tuner, "fit", planned)
+        student.tune_max_depth(train_ds, valid_ds, num_samples=num_samples, num_workers=1, use_gpu=False,
+                               storage_path=storage_path)
+    return seen[0] if seen else None
+
+
 def ray_frames(ray_cluster, frames, parts: int = 4):
     """The grader's split as Ray datasets, a few blocks each."""
     import ray.data
@@ -168,9 +249,9 @@ def num_train_workers(ray_cluster, wanted: int) -> int:
 
 
 # -- load_and_split ------------------------------------------------------------------------------
-def student_split(student, path: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The student's split of the file at ``path``, as pandas."""
-    train_ds, valid_ds = student.load_and_split(path)
+def student_split(student, path: str, **options) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The student's split of the file at ``path`` (``test_size``, ``seed``: as given, else the defaults), as pandas."""
+    train_ds, valid_ds = student.load_and_split(path, **options)
     return train_ds.to_pandas(), valid_ds.to_pandas()
 
 
@@ -192,14 +273,15 @@ def assert_split_columns(train: pd.DataFrame, valid: pd.DataFrame, what: str):
             f"{what}: {name} has columns {list(part.columns)}; expected exactly {FEATURES + [LABEL]}")
 
 
-def assert_split_sizes(train: pd.DataFrame, valid: pd.DataFrame, trips: pd.DataFrame, tolerance: int, what: str):
-    """A 70/30 split of every row."""
+def assert_split_sizes(train: pd.DataFrame, valid: pd.DataFrame, trips: pd.DataFrame, tolerance: int, what: str,
+                       test_size: float = TEST_SIZE):
+    """A split of every row, ``test_size`` of them in the validation part."""
     __tracebackhide__ = True
     n_train, n_valid, n_rows = len(train), len(valid), len(trips)
-    expected = TEST_SIZE * n_rows
+    expected = test_size * n_rows
     assert abs(n_valid - expected) <= tolerance and n_train + n_valid == n_rows, (
         f"{what}: {n_train} train + {n_valid} valid rows of {n_rows}; expected {expected:.0f} valid rows "
-        f"(test_size={TEST_SIZE}) within {tolerance} row, and {n_rows} rows in all")
+        f"(test_size={test_size}) within {tolerance} row, and {n_rows} rows in all")
 
 
 def assert_split_partition(train: pd.DataFrame, valid: pd.DataFrame, trips: pd.DataFrame, what: str):
@@ -241,16 +323,25 @@ def test_split_partition(splits, trips):
 
 
 ### BEGIN HIDDEN TESTS
-@check(points=1, hidden=True, hint=("load_and_split must work on any file with the course's schema and any size.",
+@check(points=1, hidden=True, hint=("load_and_split must work on any file with the course's schema and any size, "
+                                    "with the test_size and seed it is given.",
                                     "Dataset.train_test_split works out the split point from the dataset itself.",
-                                    "no row counts or paths written into the code: use path and test_size"))
+                                    "no row counts, sizes, seeds or paths written into the code: use the arguments"))
 def test_split_other_data(student, data, storage_path, thresholds):
     table = read_table(data.path("taxi", seed=1, with_index=True)).slice(0, HIDDEN_SPLIT_ROWS)
-    path, trips, what = write_trips(table, storage_path, "hidden"), trips_frame(table), "another trips file"
-    train, valid = student_split(student, path)
-    assert_split_columns(train, valid, what)
-    assert_split_sizes(train, valid, trips, thresholds["split_row_tolerance"], what)
-    assert_split_partition(train, valid, trips, what)
+    path, trips = write_trips(table, storage_path, "hidden"), trips_frame(table)
+    first, again = HIDDEN_SEEDS
+    splits = {seed: student_split(student, path, test_size=HIDDEN_TEST_SIZE, seed=seed) for seed in (first, again)}
+    for seed, (train, valid) in splits.items():
+        what = f"another trips file, test_size={HIDDEN_TEST_SIZE}, seed={seed}"
+        assert_split_columns(train, valid, what)
+        assert_split_sizes(train, valid, trips, thresholds["split_row_tolerance"], what, HIDDEN_TEST_SIZE)
+        assert_split_partition(train, valid, trips, what)
+    repeated = student_split(student, path, test_size=HIDDEN_TEST_SIZE, seed=first)[1]
+    assert same_rows(repeated, splits[first][1], FEATURES + [LABEL]), (
+        f"two splits of one file with seed={first} put other rows in valid; expected the same rows: the seed decides")
+    assert not same_rows(splits[again][1], splits[first][1], FEATURES + [LABEL]), (
+        f"seeds {first} and {again} put the same rows in valid; expected the seed passed to train_test_split")
 ### END HIDDEN TESTS
 
 
@@ -338,7 +429,8 @@ def test_trainer_excludes_label(fitted):
 # -- tune_max_depth and best_checkpoint ----------------------------------------------------------
 @pytest.fixture(scope="module")
 def tuned(student, ray_cluster, frames, storage_path, use_gpu):
-    """One small tuning run of the student's tuner (its trials run side by side)."""
+    """One small tuning run of the student's tuner, its trials fitting the grader's trainer side by side;
+    and the ``num_samples`` of a second tuner it builds, asked for another count, which runs nothing."""
     np.random.seed(TUNE_SEED)
     planned = [int(np.random.randint(DEPTH_RANGE.start, DEPTH_RANGE.stop)) for _ in range(TUNE_SAMPLES)]
     if len(set(planned)) < TUNE_SAMPLES or min(planned) >= XGBOOST_DEFAULT_DEPTH:  # a grader bug, never the student's
@@ -346,8 +438,10 @@ def tuned(student, ray_cluster, frames, storage_path, use_gpu):
                            f"must be below XGBoost's default {XGBOOST_DEFAULT_DEPTH}")
     train_ds, valid_ds = ray_frames(ray_cluster, frames)
     np.random.seed(TUNE_SEED)
-    return student.tune_max_depth(train_ds, valid_ds, num_samples=TUNE_SAMPLES, num_workers=1,
-                                  use_gpu=use_gpu, storage_path=storage_path)
+    with grader_trainer(student):
+        grid = student.tune_max_depth(train_ds, valid_ds, num_samples=TUNE_SAMPLES, num_workers=1,
+                                      use_gpu=use_gpu, storage_path=storage_path)
+    return grid, planned_samples(student, train_ds, valid_ds, storage_path, PLANNED_SAMPLES)
 
 
 def configured_depth(config):
@@ -368,9 +462,12 @@ def configured_depth(config):
 def test_tune_trials(tuned, storage_path):
     from ray.train.xgboost import RayTrainReportCallback
 
-    trials = shapes.trial_results(tuned)
-    assert len(trials) == TUNE_SAMPLES, f"{len(trials)} trials; expected num_samples={TUNE_SAMPLES}"
-    probes.assert_stored_under(tuned.experiment_path, storage_path, "tune_max_depth's tuner")
+    grid, planned = tuned
+    trials = shapes.trial_results(grid)
+    assert len(trials) == TUNE_SAMPLES, f"tune_max_depth(num_samples={TUNE_SAMPLES}) ran {len(trials)} trials"
+    assert planned in (None, PLANNED_SAMPLES), (
+        f"tune_max_depth(num_samples={PLANNED_SAMPLES}) built a tuner for {planned} samples; expected {PLANNED_SAMPLES}")
+    probes.assert_stored_under(grid.experiment_path, storage_path, "tune_max_depth's tuner")
     for trial in trials:
         depth = configured_depth(trial.config)
         assert isinstance(depth, (int, np.integer)) and depth in DEPTH_RANGE, (
@@ -388,7 +485,8 @@ def test_tune_trials(tuned, storage_path):
                        "tune.TuneConfig(metric=..., mode=...) decides what ResultGrid.get_best_result() returns.",
                        "TuneConfig(num_samples=num_samples, metric=<the validation log loss>, mode=<lower is better>)"))
 def test_tune_mode_min(tuned):
-    shapes.assert_best_is_lowest(tuned, "valid-logloss", what="the tuner's get_best_result()")
+    grid, _ = tuned
+    shapes.assert_best_is_lowest(grid, "valid-logloss", what="the tuner's get_best_result()")
 
 
 @pytest.fixture(scope="module")

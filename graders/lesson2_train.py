@@ -9,8 +9,9 @@ the digits each DistributedSampler pass hands out (with the sampler's epoch) and
 fingerprint of the weights each worker's optimizer trained, and the outputs of each training forward
 pass of the model (through a global forward hook), so that the per-epoch accuracy and AUROC a worker
 reports are recomputed with numpy from that epoch's own batches. It changes nothing the loop does but
-seed the worker's random generators first, so that a grade never depends on a lucky initialization,
-and train the grader's own model and loader (the student's ``build_model`` and ``build_data_loader``
+seed the worker's random generators first, with one intra-op thread and deterministic cuDNN kernels, so
+that the same code trains the same weights on every run and a grade never depends on a lucky
+initialization, and train the grader's own model and loader (the student's ``build_model`` and ``build_data_loader``
 have checks of their own: a mistake there never costs the training checks).
 The course's activity, "compute AUROC", is graded twice: in the loop's reports and in ``evaluate``,
 whose test-set metrics are recomputed with numpy (one-vs-rest AUROC, ties counted half, macro average
@@ -32,11 +33,11 @@ from graders.engine import check, shapes
 
 NUM_WORKERS = 2
 NUM_CLASSES = 10
-LOADER_BATCH = 128  # divides neither the 4,000 training nor the 1,000 test digits
+LOADER_BATCH = 72  # nobody's default; divides neither the 4,000 training nor the 1,000 test digits
 MODEL_FILE = "model.pt"
 DDP_PREFIX = "module."
 PIXEL_TOLERANCE = 1e-6  # float32 rounding of ToTensor + Normalize
-SEED = 0  # of every worker's generators: the reference's test accuracy is then the same on every run
+SEED = 0  # of every worker's generators (with one thread and deterministic kernels): the same code, the same weights
 
 
 # -- plain-library references --------------------------------------------------------------------
@@ -149,10 +150,11 @@ def expect_test_loader(student, root: str) -> None:
 # -- the observed training run -------------------------------------------------------------------
 def observed(loop, queue, steps):
     """``loop`` wrapped so that each worker, seeded, puts on ``queue`` what it did:
-    (rank, passes, weights, outputs).
+    (rank, passes, weights, outputs, learning rates).
 
     passes: ``(sampler epoch, data set size, indices)`` for each pass over a DistributedSampler;
     weights: the float64 sum of each parameter its optimizers trained, after the loop;
+    learning rates: the ``lr`` of each parameter group of its optimizers, as built;
     outputs: ``(pass number, float32 (B, 10) outputs)`` of each outermost forward call of a module in
     training mode, the pass number being that of the latest DistributedSampler pass begun.
     ``steps``: the grader's ``build_model`` and ``build_data_loader``, put in place of the student's
@@ -171,8 +173,10 @@ def observed(loop, queue, steps):
         random.seed(SEED)
         numpy.random.seed(SEED)
         torch.manual_seed(SEED)
+        torch.set_num_threads(1)  # one summation order for every reduction, whatever the machine's cores
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
 
-        passes, optimizers, outputs, depth = [], [], [], [0]
+        passes, optimizers, outputs, rates, depth = [], [], [], [], [0]
         sampler_iter, optimizer_init = DistributedSampler.__iter__, torch.optim.Optimizer.__init__
 
         def recording_iter(sampler):
@@ -183,6 +187,7 @@ def observed(loop, queue, steps):
         def recording_init(optimizer, *args, **kwargs):
             optimizer_init(optimizer, *args, **kwargs)
             optimizers.append(optimizer)
+            rates.extend(group.get("lr") for group in optimizer.param_groups)
 
         def enter(module, args):
             depth[0] += 1
@@ -205,7 +210,7 @@ def observed(loop, queue, steps):
             for hook in hooks:
                 hook.remove()
             weights = [float(p.detach().double().sum()) for o in optimizers for g in o.param_groups for p in g["params"]]
-            queue.put((ray.train.get_context().get_world_rank(), passes, weights, outputs))
+            queue.put((ray.train.get_context().get_world_rank(), passes, weights, outputs, rates))
 
     return observed_loop
 
@@ -219,6 +224,7 @@ class TrainingRun:
     passes: dict[int, list[tuple[int, int, list[int]]]]
     weights: dict[int, list[float]]
     outputs: dict[int, list[tuple[int, np.ndarray]]]
+    rates: dict[int, list[float]]
     config: dict
 
 
@@ -251,7 +257,7 @@ def training(student, train_root, budget, use_gpu, storage_path) -> TrainingRun:
     result = trainer.fit()
     records = [queue.get(timeout=30) for _ in range(NUM_WORKERS)]
     return TrainingRun(trainer, result, {r[0]: r[1] for r in records}, {r[0]: r[2] for r in records},
-                       {r[0]: r[3] for r in records}, config)
+                       {r[0]: r[3] for r in records}, {r[0]: r[4] for r in records}, config)
 
 
 def epoch_metrics(run: TrainingRun):
@@ -282,6 +288,16 @@ def epoch_batches(run: TrainingRun, rank: int, size: int) -> list[tuple[np.ndarr
             "expected one forward pass per training batch")
         epochs.append((outputs, targets[indices[: len(outputs)]]))
     return epochs
+
+
+def checkpoint_model(checkpoint) -> torch.nn.Module:
+    """The grader's own reading of a training checkpoint: ``build_model()`` with its weights (a DDP
+    wrapper's ``module.`` prefix dropped), in eval mode."""
+    with checkpoint.as_directory() as folder:
+        state = torch.load(os.path.join(folder, MODEL_FILE), map_location="cpu")
+    model = reference_model()
+    model.load_state_dict({key.removeprefix(DDP_PREFIX): value for key, value in state.items()})
+    return model.eval()
 
 
 def grader_steps(student, monkeypatch) -> None:
@@ -385,16 +401,21 @@ def test_data_loader_reads_given_root(student, data):
 @check(points=1, hint=("Resources and storage are the grader's choice: use the arguments you are given.",
                        "ray.train.torch.TorchTrainer, ray.train.ScalingConfig and ray.train.RunConfig.",
                        "TorchTrainer(loop, train_loop_config=..., scaling_config=ScalingConfig(num_workers=..., use_gpu=...), run_config=RunConfig(storage_path=..., name=...))."))
-def test_trainer_configuration(student, storage_path):
+def test_trainer_configuration(student, storage_path, tmp_path):
     from ray.train.torch import TorchTrainer
 
-    trainer = student.build_trainer(train_loop_config={}, num_workers=3, use_gpu=False, storage_path=storage_path,
-                                    name="lesson2-configuration")
-    assert isinstance(trainer, TorchTrainer), f"build_trainer returned a {type(trainer).__name__}; expected a TorchTrainer"
-    scaling, run = trainer.scaling_config, trainer.run_config
-    got = (scaling.num_workers, scaling.use_gpu, run.storage_path, run.name)
-    expected = (3, False, storage_path, "lesson2-configuration")
-    assert got == expected, f"(num_workers, use_gpu, storage_path, name) is {got}; expected {expected}"
+    # Two sets of arguments, neither the contract's defaults: a value written into the code fails one of them.
+    for workers, gpu, storage, name in ((3, False, storage_path, "lesson2-configuration"),
+                                        (5, True, str(tmp_path), "lesson2-other-configuration")):
+        trainer = student.build_trainer(train_loop_config={}, num_workers=workers, use_gpu=gpu, storage_path=storage,
+                                        name=name)
+        assert isinstance(trainer, TorchTrainer), (
+            f"build_trainer returned a {type(trainer).__name__}; expected a TorchTrainer")
+        scaling, run = trainer.scaling_config, trainer.run_config
+        got = (scaling.num_workers, scaling.use_gpu, str(run.storage_path), run.name)
+        expected = (workers, gpu, storage, name)
+        assert got == expected, (f"build_trainer(num_workers={workers}, use_gpu={gpu}, ...): (num_workers, use_gpu, "
+                                 f"storage_path, name) is {got}; expected {expected}")
 
 
 @check(points=2, hint=("The driver learns of each epoch only through a report from the workers.",
@@ -414,6 +435,11 @@ def test_reports_every_epoch(training):
                        "torch.optim.Adam(model.parameters(), lr=config[\"lr\"]) and torch.nn.CrossEntropyLoss.",
                        "Sum loss.item() over the epoch's batches, divide by their number, report it as `loss`."))
 def test_loss_falls(training):
+    wanted = training.config["lr"]
+    for rank in range(NUM_WORKERS):
+        rates = training.rates.get(rank, [])
+        assert rates and all(rate == wanted for rate in rates), (
+            f"worker {rank} built optimizers with learning rates {sorted(set(rates))}; expected config[\"lr\"] = {wanted}")
     losses = list(epoch_metrics(training)["loss"])
     assert len(losses) >= 2 and losses[-1] < losses[0], (
         f"losses reported per epoch: {[round(l, 4) for l in losses]}; expected the last below the first")
@@ -444,12 +470,13 @@ def test_reports_epoch_metrics(training, train_root, thresholds):
     assert not missing, f"the reports lack {sorted(missing)}; expected `accuracy` and `auroc` after each epoch"
     size = len(digits(train_root, train=True))
     own = {rank: epoch_batches(training, rank, size) for rank in range(NUM_WORKERS)}
-    epochs = training.config["num_epochs"]
-    assert all(len(e) >= epochs for e in own.values()), (
-        f"the workers drew the training digits {[len(e) for e in own.values()]} times; expected once per epoch")
+    drawn = min(len(e) for e in own.values())  # passes each worker made: the epochs it ran, however many
+    assert len(frame) <= drawn, (
+        f"the workers drew the training digits {[len(e) for e in own.values()]} times, and reported {len(frame)} "
+        "epochs; expected one pass over the digits per reported epoch")
     limit = thresholds["metric_tolerance"]
     for row, reported in enumerate(frame.to_dict("records")):
-        epoch = int(reported["epoch"]) if 0 <= reported.get("epoch", -1) < epochs else row
+        epoch = int(reported["epoch"]) if 0 <= reported.get("epoch", -1) < drawn else row
         # torchmetrics syncs its state across the workers under DDP (its default): rank 0's batches
         # alone, or all workers' batches of the epoch, are both that epoch's own batches.
         candidates = {"worker 0's": metrics_of(*own[0][epoch]),
@@ -469,13 +496,11 @@ def test_reports_epoch_metrics(training, train_root, thresholds):
                        "loader = ray.train.torch.prepare_data_loader(build_data_loader(...)); a sampler of your own needs the worker's rank."))
 def test_workers_train_on_own_shards(training, train_root):
     size = len(digits(train_root, train=True))
-    epochs = training.config["num_epochs"]
     shards = {rank: training_passes(training, rank, size) for rank in range(NUM_WORKERS)}
     for rank, passes in shards.items():
-        assert len(passes) >= epochs, (
-            f"worker {rank} drew the {size} training digits through a DistributedSampler {len(passes)} times; "
-            f"expected once per epoch ({epochs})")
-    for epoch in range(epochs):
+        assert passes, (f"worker {rank} never drew the {size} training digits through a DistributedSampler; expected "
+                        "one pass per epoch, each worker its own shard")
+    for epoch in range(min(map(len, shards.values()))):
         seen = [set(shards[rank][epoch][1]) for rank in range(NUM_WORKERS)]
         overlap = len(set.intersection(*seen))
         union = len(set.union(*seen))
@@ -536,15 +561,24 @@ def test_checkpoint_holds_unwrapped_model(training):
 @check(points=3, hint=("A trained model predicts with the statistics BatchNorm learnt, on the CPU.",
                        "Checkpoint.as_directory(), torch.load(..., map_location=\"cpu\"), Module.load_state_dict, Module.eval.",
                        "model = build_model(); model.load_state_dict(state); return model.eval()."))
-def test_trained_model_accuracy(student, training, train_root, thresholds, credit, monkeypatch):
+def test_trained_model_accuracy(student, training, train_root, thresholds, credit, monkeypatch, tmp_path):
+    from ray.train import Checkpoint
+
     grader_steps(student, monkeypatch)
-    model = student.load_trained_model(training.result.checkpoint)
+    # The trained weights in a checkpoint the grader writes: how the loop saved them is another check's.
+    own = checkpoint_model(training.result.checkpoint)
+    torch.save(own.state_dict(), tmp_path / MODEL_FILE)
+    model = student.load_trained_model(Checkpoint.from_directory(str(tmp_path)))
     assert not model.training, "load_trained_model returned a model in training mode; expected eval mode"
     devices = {p.device.type for p in model.parameters()}
     assert devices == {"cpu"}, f"the model's weights are on {sorted(devices)}; expected the CPU"
+    got, expected = accuracy(model, train_root), accuracy(own, train_root)
+    limit = thresholds["metric_tolerance"]
+    assert abs(got - expected) <= limit, (
+        f"the model load_trained_model returned classifies {got:.4f} of the test digits right; the checkpoint's "
+        f"own weights, loaded by the grader, {expected:.4f} (tolerance {limit:g}): expected the checkpoint's weights")
     bar = thresholds["accuracy"]
-    credit.scale("test accuracy after the grader's small training budget", accuracy(model, train_root),
-                 floor=bar["floor"], target=bar["target"])
+    credit.scale("test accuracy after the grader's small training budget", got, floor=bar["floor"], target=bar["target"])
 
 
 @check(points=3, hint=("The course's activity: accuracy and AUROC of the model over the whole test set.",

@@ -1,8 +1,9 @@
 """Saves the state_dict of the DDP wrapper that `prepare_model` returns instead of the model inside
 it: every key starts with `module.`, and `build_model().load_state_dict` refuses the checkpoint.
-The course's single-GPU loop had no wrapper, so `model.state_dict()` looks right."""
+The course's single-GPU loop had no wrapper, so `model.state_dict()` looks right. (`load_trained_model`
+is judged on a checkpoint the grader writes from the trained weights: the loop's mistake costs its own check.)"""
 
-BREAKS = ["checkpoint_holds_unwrapped_model", "trained_model_accuracy"]
+BREAKS = ["checkpoint_holds_unwrapped_model"]
 
 
 def train_loop_per_worker(config: dict) -> None:

@@ -1,9 +1,9 @@
 """Builds its own DistributedSampler but passes `rank=0` on every worker (the rank read as "the first
 worker", not the worker's own): both workers train on the same half of the digits and the other half
-is never seen. Training runs and DDP keeps the replicas in sync, so nothing crashes; the model, having
-seen half the digits, also tests worse (partial credit of the accuracy check)."""
+is never seen. Training runs and DDP keeps the replicas in sync, so nothing crashes. The model, having
+seen half the digits, still clears the accuracy bar: the shards are `workers_train_on_own_shards`'s to judge."""
 
-BREAKS = ["workers_train_on_own_shards", "trained_model_accuracy"]
+BREAKS = ["workers_train_on_own_shards"]
 
 _reference_loop = train_loop_per_worker
 
