@@ -289,11 +289,11 @@ def assert_split_partition(train: pd.DataFrame, valid: pd.DataFrame, trips: pd.D
     __tracebackhide__ = True
     columns = FEATURES + [LABEL]
     missing = [c for c in columns if c not in train.columns or c not in valid.columns]
-    assert not missing, f"{what}: the parts lack the columns {missing}: nothing to compare with the file"
+    assert not missing, f"{what}: the parts lack the columns {missing}; expected every column of the file, to compare with it"
     assert same_rows(pd.concat([train, valid]), trips, columns), (
-        f"{what}: train and valid together are not the file's {len(trips)} rows, each exactly once")
+        f"{what}: train and valid together are not the file's {len(trips)} rows; expected each row exactly once")
     in_file_order = np.array_equal(valid[columns].to_numpy(dtype=float), trips[columns].tail(len(valid)).to_numpy(dtype=float))
-    assert not in_file_order, f"{what}: valid holds the file's last rows in order: the rows were not shuffled"
+    assert not in_file_order, f"{what}: valid holds the file's last rows in order; expected the rows shuffled"
 
 
 @check(points=1, hint=("test_size is the share of rows that goes to the second (validation) dataset.",
@@ -357,7 +357,7 @@ def fitted(student, ray_cluster, frames, storage_path, use_gpu):
                                     num_workers=workers, use_gpu=use_gpu, storage_path=storage_path,
                                     name="lesson1-fit")
     result = trainer.fit()
-    assert result.checkpoint is not None, "the fit reported no checkpoint: RayTrainReportCallback saves one"
+    assert result.checkpoint is not None, "the fit reported no checkpoint; expected the one RayTrainReportCallback saves"
     return workers, result, RayTrainReportCallback.get_model(result.checkpoint)
 
 
@@ -380,11 +380,11 @@ def test_trainer_config(student, ray_cluster, frames, tmp_path):
                                         storage_path=str(tmp_path), name=name)
         assert isinstance(trainer, XGBoostTrainer), f"build_trainer returned {type(trainer).__name__}; expected XGBoostTrainer"
         got = (trainer.scaling_config.num_workers, trainer.scaling_config.use_gpu)
-        assert got == (workers, gpu), f"build_trainer(num_workers={workers}, use_gpu={gpu}): the ScalingConfig has {got}"
+        assert got == (workers, gpu), f"build_trainer(num_workers={workers}, use_gpu={gpu}): the ScalingConfig has {got}; expected {(workers, gpu)}"
         assert str(trainer.run_config.storage_path) == str(tmp_path), (
             f"RunConfig storage_path {trainer.run_config.storage_path!r}; expected the storage_path given")
         assert name is None or trainer.run_config.name == name, (
-            f"build_trainer(name={name!r}): the RunConfig's name is {trainer.run_config.name!r}")
+            f"build_trainer(name={name!r}): the RunConfig's name is {trainer.run_config.name!r}; expected {name!r}")
         assert sorted(trainer.datasets) == ["train", "valid"], f"datasets keys {sorted(trainer.datasets)}; expected train, valid"
 
 
@@ -396,7 +396,7 @@ def test_trainer_config(student, ray_cluster, frames, tmp_path):
 def test_trainer_logloss(fitted, reference, thresholds):
     workers, result, _ = fitted
     got, ref, limit = result.metrics.get("valid-logloss"), reference["logloss"], thresholds["logloss_tolerance"]
-    assert got is not None, f"the fit's metrics have no valid-logloss; they have {sorted(result.metrics)}"
+    assert got is not None, f"the fit's metrics have no valid-logloss, only {sorted(result.metrics)}; expected valid-logloss"
     assert abs(got - ref) <= limit, (
         f"valid-logloss {got:.4f} with {workers} workers; expected {ref:.4f} within {limit} (plain XGBoost, "
         f"same split, parameters and rounds)")
@@ -412,7 +412,7 @@ def test_trainer_checkpoint(fitted):
     deepest, wanted = tree_depth(booster), TRAIN_PARAMS["max_depth"]
     assert deepest <= wanted, (
         f"the checkpoint's model has trees {deepest} levels deep; params asked for max_depth={wanted}: "
-        f"config['params'] must reach xgboost.train")
+        f"expected at most {wanted}: config['params'] must reach xgboost.train")
 
 
 @check(points=1, hint=("The label must not be one of the model's inputs.",
@@ -464,7 +464,7 @@ def test_tune_trials(tuned, storage_path):
 
     grid, planned = tuned
     trials = shapes.trial_results(grid)
-    assert len(trials) == TUNE_SAMPLES, f"tune_max_depth(num_samples={TUNE_SAMPLES}) ran {len(trials)} trials"
+    assert len(trials) == TUNE_SAMPLES, f"tune_max_depth(num_samples={TUNE_SAMPLES}) ran {len(trials)} trials; expected {TUNE_SAMPLES}"
     assert planned in (None, PLANNED_SAMPLES), (
         f"tune_max_depth(num_samples={PLANNED_SAMPLES}) built a tuner for {planned} samples; expected {PLANNED_SAMPLES}")
     probes.assert_stored_under(grid.experiment_path, storage_path, "tune_max_depth's tuner")
@@ -474,11 +474,11 @@ def test_tune_trials(tuned, storage_path):
             f"a trial's config {trial.config} has max_depth {depth!r}; expected an integer from tune.randint(2, 12), "
             f"flat ({{'max_depth': ...}}) or nested ({{'params': {{'max_depth': ...}}}})")
         assert trial.metrics.get("valid-logloss") is not None, (
-            f"the trial with max_depth={depth} reported no valid-logloss; it reported {sorted(trial.metrics)}")
-        assert trial.checkpoint is not None, f"the trial with max_depth={depth} reported no checkpoint"
+            f"the trial with max_depth={depth} reported {sorted(trial.metrics)}; expected valid-logloss among them")
+        assert trial.checkpoint is not None, f"the trial with max_depth={depth} reported no checkpoint; expected one holding its model"
         deepest = tree_depth(RayTrainReportCallback.get_model(trial.checkpoint))
         assert deepest <= depth, (f"the trial with max_depth={depth} trained trees {deepest} levels deep: "
-                                  f"its max_depth must reach the trainer's params")
+                                  f"expected at most {depth}: its max_depth must reach the trainer's params")
 
 
 @check(points=1, hint=("A log loss is an error: the best trial is the one with the lowest.",
@@ -547,7 +547,7 @@ def assert_rows(out, expected: int, what: str):
     """``out`` has one row per input row."""
     __tracebackhide__ = True
     got = len(out)
-    assert got == expected, f"{what} returned {got} rows for {expected} input rows"
+    assert got == expected, f"{what} returned {got} rows for {expected} input rows; expected one row per input row"
 
 
 def assert_predictions(got_frame: pd.DataFrame, booster, tolerance: float, what: str):
@@ -555,12 +555,12 @@ def assert_predictions(got_frame: pd.DataFrame, booster, tolerance: float, what:
     __tracebackhide__ = True
     assert isinstance(got_frame, pd.DataFrame), f"{what} returned {type(got_frame).__name__}; expected a DataFrame"
     missing = [c for c in FEATURES + ["prediction"] if c not in got_frame.columns]
-    assert not missing, f"{what}: columns {list(got_frame.columns)} lack {missing}"
+    assert not missing, f"{what}: columns {list(got_frame.columns)} lack {missing}; expected the features and prediction"
     got = got_frame["prediction"].to_numpy(dtype=float)
     probabilities = bool(np.all((got >= 0) & (got <= 1)))
     assert probabilities, f"{what}: predictions range [{got.min():.3g}, {got.max():.3g}]; expected probabilities in [0, 1]"
     gap = worst_gap(got, booster_predict(booster, got_frame))
-    assert gap <= tolerance, f"{what}: predictions differ from the model's own predict by up to {gap:.3g}; tolerance {tolerance}"
+    assert gap <= tolerance, f"{what}: predictions differ from the model's own predict by up to {gap:.3g}; expected them equal within {tolerance}"
 
 
 @pytest.fixture(scope="module")
@@ -609,9 +609,9 @@ def test_offline_rows(offline, frames):
     out, _ = offline
     valid = frames[1]
     assert_rows(out, len(valid), "predict_offline")
-    assert LABEL not in out.columns, f"predict_offline's output still has the label {LABEL}: drop it before predicting"
+    assert LABEL not in out.columns, f"predict_offline's output still has the label {LABEL}; expected it dropped before predicting"
     assert set(FEATURES + ["prediction"]) <= set(out.columns), f"output columns {list(out.columns)}; expected {FEATURES} and prediction"
-    assert same_rows(out, valid, FEATURES), "predict_offline's output rows do not hold the input rows' features"
+    assert same_rows(out, valid, FEATURES), "predict_offline's output rows do not hold the input rows' features; expected each input row's features once"
 
 
 @check(points=1, hint=("Each row's prediction is the probability of a big tip, for that row.",
@@ -676,7 +676,7 @@ class DeployedApp:
         assert well_formed, f"{what}: answered {str(answer)[:200]}; expected {{'prediction': [{n_rows} floats]}}"
         gap = worst_gap(got, booster_predict(self.booster, frame))
         assert gap <= self.tolerance, (
-            f"{what}: probabilities differ from the model's own by up to {gap:.3g}; tolerance {self.tolerance}")
+            f"{what}: probabilities differ from the model's own by up to {gap:.3g}; expected them equal within {self.tolerance}")
 
     def through_handle(self, frame: pd.DataFrame, what: str):
         """``predict`` called through the deployment's handle agrees with the model."""
@@ -771,7 +771,7 @@ def test_online_loads_once(online, records):
         working = what
         break
     assert working is not None, ("the app answers none of: " + ", ".join(ways)
-                                 + ": whether it loads its model once cannot be judged")
+                                 + "; expected at least one, to judge whether it loads its model once")
     shapes.assert_survives_removal(lambda: shutil.rmtree(online.folder, ignore_errors=True),
                                    lambda: ways[working](f"{working}, after the checkpoint folder it was deployed "
                                                          "from was deleted"),

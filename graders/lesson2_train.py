@@ -340,7 +340,7 @@ def test_model_architecture(student):
         out = model.eval()(torch.zeros(3, 1, 28, 28))
     assert tuple(out.shape) == (3, 10), f"a (3, 1, 28, 28) batch gave outputs of shape {tuple(out.shape)}; expected (3, 10)"
     count, reference = (sum(p.numel() for p in m.parameters()) for m in (model, reference_model()))
-    assert count == reference, f"the model has {count:,} parameters; ResNet18 for one-channel digits has {reference:,}"
+    assert count == reference, f"the model has {count:,} parameters; expected {reference:,}, as ResNet18 for one-channel digits has"
 
 
 @check(points=2, hint=("Each image becomes a float tensor in [-1, 1]: black -1, white 1.",
@@ -450,10 +450,10 @@ def test_loss_falls(training):
                        "batch_size = config[\"global_batch_size\"] // world size, given to build_data_loader."))
 def test_per_worker_batch(training):
     expected = training.config["global_batch_size"] // NUM_WORKERS
-    assert expected != training.config["global_batch_size"], "the grader's global batch must not fit one worker"
+    assert expected != training.config["global_batch_size"], "grader bug: the global batch fits one worker; expected it split among the workers"
     for rank in range(NUM_WORKERS):
         sizes = [len(out) for _, out in training.outputs.get(rank, [])]
-        assert sizes, f"worker {rank} ran no training forward pass of the model"
+        assert sizes, f"worker {rank} ran no training forward pass of the model; expected one per batch"
         assert max(sizes) == expected, (
             f"worker {rank} trained on batches of up to {max(sizes)} digits; expected global_batch_size // "
             f"world size = {training.config['global_batch_size']} // {NUM_WORKERS} = {expected}")
@@ -529,8 +529,8 @@ def test_shuffle_changes_each_epoch(training, train_root):
                        "model = ray.train.torch.prepare_model(build_model()), before building the optimizer."))
 def test_replicas_in_sync(training, thresholds):
     weights = [np.asarray(training.weights.get(rank, [])) for rank in range(NUM_WORKERS)]
-    assert all(len(w) for w in weights), "a worker created no optimizer over the model's parameters"
-    assert len({len(w) for w in weights}) == 1, f"the workers trained {[len(w) for w in weights]} parameter tensors"
+    assert all(len(w) for w in weights), "a worker created no optimizer over the model's parameters; expected one, such as Adam"
+    assert len({len(w) for w in weights}) == 1, f"the workers trained {[len(w) for w in weights]} parameter tensors; expected the same model on each"
     scale = max(1.0, float(np.abs(weights[0]).max()))
     gap = max(float(np.abs(w - weights[0]).max()) for w in weights[1:])
     limit = thresholds["replica_tolerance"] * scale
@@ -599,7 +599,7 @@ def test_evaluate(student, data, mnist_classifier, thresholds, monkeypatch):
     assert isinstance(got, dict) and {"accuracy", "auroc"} <= set(got), (
         f"evaluate returned {type(got).__name__} {sorted(got) if isinstance(got, dict) else ''}; "
         "expected a dict with `accuracy` and `auroc`")
-    assert model.calls, "evaluate never ran the model"
+    assert model.calls, "evaluate never ran the model; expected it run on the test digits"
     assert not any(training for training, _ in model.calls), (
         "evaluate ran the model in training mode; expected eval mode (model.eval(): BatchNorm's learnt statistics)")
     assert not any(grad for _, grad in model.calls), (

@@ -1,25 +1,31 @@
 """Grader of lesson 3, hyperparameter tuning with Ray Tune.
 
-Each trainable is first run alone in a Tune trial the grader sets up (a sensible learning rate, a
-known number of epochs), so its reports are checked apart from the student's tuner. The student's
-tuners then run as they are, but on the grader's own trainables (the module's ``train_linear_model``
-and ``train_pytorch`` stand in while they are built), so a broken trainable costs its own checks only
-and every trial's metric is the grader's: the linear model's rmse is the grader's gradient descent on
-the lesson's data, the PyTorch trials report losses whose lowest is the middle trial.
+Each trainable is first run alone in a Tune trial the grader sets up, on two configs in turn (a
+sensible learning rate, then other settings), so its reports are checked apart from the student's
+tuner, and every setting of its config is seen to count. The student's tuners then run as they are,
+but on the grader's own trainables (the module's ``train_linear_model`` and ``train_pytorch`` stand
+in while they are built), so a broken trainable costs its own checks only and every trial's metric is
+the grader's: the linear model's rmse is the grader's gradient descent on the lesson's data, the
+PyTorch trials report losses whose lowest is the middle trial. Each tuning function is also called a
+second time with other arguments, its ``Tuner`` built but never fitted (``probes.tuner_built``): its
+settings are read, and its searcher asked for its first suggestions, at no cost.
 
 That Optuna chose the linear trials is proven by replaying it: a ``TPESampler`` seeded as the grader
 asked, over the contract's search space, suggests the same first settings outside Ray (its first
 trials are random draws). What Optuna was told and which way it ranks the trials come from the
 searcher's own state, which Tune saves beside the experiment. Trial resources are read from the
 placement groups Tune creates, one per trial; whether a trial really ran on its GPU, from CUDA's own
-memory counter in that trial.
+memory counter in that trial; the learning rate and the batches it trained with, from the optimizers
+and data loaders it built there.
 """
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import pickle
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +34,19 @@ from ray import tune
 
 from graders.engine import check, probes, shapes, skip_without_cuda
 
+# The linear trainable's two runs: a sensible rate with enough epochs to reach the noise, then a small
+# rate stopped far above it, where the rmse shows the rate it was trained at.
+LINEAR_PROBES = ({"lr": 0.1, "epochs": 50}, {"lr": 0.007, "epochs": 13})
 LINEAR_SAMPLES = 3
-LINEAR_PROBE = {"lr": 0.1, "epochs": 50}  # a sensible rate, and enough epochs to reach the noise
+LINEAR_UNFITTED = {"num_samples": 6, "seed": 2718}  # tune_linear_model's second call, never fitted
 LR_RANGE = (1e-4, 1e-1)
 EPOCHS_RANGE = range(1, 100)
-TORCH_PROBE = {"lr": 1e-3, "batch_size": 64, "num_epochs": 2}
-TUNER_SAMPLES = 3
-TUNER_EPOCHS = 1
+# train_pytorch's two runs, each on its own root (``train_digits``, ``second_train_digits``).
+TORCH_PROBES = ({"lr": 1e-3, "batch_size": 64, "num_epochs": 2}, {"lr": 3e-4, "batch_size": 48, "num_epochs": 1})
+TUNER = {"num_samples": 3, "num_epochs": 1, "batch_size": 64}  # build_tuner's fitted call (first root)
+TUNER_UNFITTED = {"num_samples": 7, "num_epochs": 3, "batch_size": 48}  # its second call (second root, use_gpu flipped)
 TUNER_LOSSES = (0.9, 0.3, 0.6)  # what the grader's stand-in for train_pytorch reports, by trial index
+PROBE_END = "grader_probe_end"  # the grader's own report after each probe run
 TRAIN_WORKER = "RayTrainWorker"
 SEARCHER_STATE = "searcher-state-*.pkl"  # Tune's save of the searcher under the wrappers (ConcurrencyLimiter...)
 
@@ -55,14 +66,52 @@ class Reports(tune.Callback):
         self.results.append(result)
 
 
-def fit_alone(trainable, param_space: dict, storage_path: str, what: str) -> list[dict]:
-    """Run one trial of ``trainable`` on ``param_space``, set up by the grader; what it reported."""
-    reports = Reports()
-    grid = tune.Tuner(trainable, param_space=param_space, tune_config=tune.TuneConfig(num_samples=1),
+def in_turn(trainable, configs: list[dict]):
+    """One trial's function: ``trainable`` on each of ``configs`` in turn, each run followed by a report
+    of the grader's own (``PROBE_END``), so that the runs' reports can be told apart (ships by value)."""
+    end = PROBE_END
+
+    def probe_trial(config):
+        from ray import tune
+
+        for each in configs:
+            trainable(dict(each))
+            tune.report({end: True})
+
+    return probe_trial
+
+
+def fit_alone(trainable, configs: list[dict], storage_path: str, what: str,
+              resources: dict | None = None) -> list[list[dict]]:
+    """Run ``trainable`` on each of ``configs`` in turn in one trial set up by the grader (with ``resources``
+    when given); what each run reported."""
+    reports, trial = Reports(), in_turn(trainable, configs)
+    grid = tune.Tuner(tune.with_resources(trial, resources) if resources else trial,
+                      tune_config=tune.TuneConfig(num_samples=1),
                       run_config=tune.RunConfig(storage_path=storage_path, name=run_name(what), verbose=0,
                                                 callbacks=[reports])).fit()
     shapes.trial_results(grid)
-    return reports.results
+    runs = [[]]
+    for result in reports.results:
+        if PROBE_END in result:
+            runs.append([])
+        else:
+            runs[-1].append(result)
+    return runs[:len(configs)]
+
+
+def unfitted_storage(storage_path: str, what: str) -> str:
+    """Where the grader's second call of a tuning function keeps its (never fitted) tuner."""
+    return f"{storage_path.rstrip('/')}/lesson3-unfitted-{what}-{uuid.uuid4().hex[:8]}"
+
+
+def assert_tuner_settings(built: dict, call: str, num_samples: int, storage_path: str) -> None:
+    """The unfitted tuner has the ``num_samples`` and the storage path its call was given."""
+    __tracebackhide__ = True
+    samples = (built["tune_config"] or tune.TuneConfig()).num_samples
+    assert samples == num_samples, f"{call} built a Tuner with num_samples={samples}; expected {num_samples}"
+    kept = (built["run_config"] or tune.RunConfig()).storage_path or "~/ray_results (Ray's default)"
+    probes.assert_stored_under(kept, storage_path, f"{call}'s tuner")
 
 
 def placement_groups() -> dict:
@@ -77,17 +126,28 @@ def new_bundles(before: dict) -> list[dict]:
     return [list(pg["bundles"].values()) for key, pg in placement_groups().items() if key not in before]
 
 
-def reported(reports: list[dict], metric: str) -> list[float]:
-    """The values of ``metric`` a trial reported, one per report."""
+def reported(reports: list[dict], metric: str, config: dict) -> list[float]:
+    """The values of ``metric`` a trial reported on ``config``, one per report."""
     lacking = [r for r in reports if metric not in r]
-    assert reports and not lacking, (
-        f"the trial made {len(reports)} reports, {len(lacking)} without `{metric}`; expected `{metric}` in every report")
+    assert reports and not lacking, (f"on config {config} the trial made {len(reports)} reports, {len(lacking)} "
+                                     f"without `{metric}`; expected `{metric}` in every report")
     return [float(r[metric]) for r in reports]
 
 
 def in_trial_order(results: list) -> list:
     """Results ordered as Tune created their trials: BasicVariantGenerator's trial ids end in a counter."""
     return sorted(results, key=lambda r: str(r.metrics.get("trial_id", "")).rsplit("_", 1)[-1].zfill(8))
+
+
+def assert_every_epoch(configs, runs: list[list[dict]], metric: str, epochs: str) -> None:
+    """Each run reported ``metric``, a finite number, once per epoch of its config (``config[epochs]``)."""
+    __tracebackhide__ = True
+    for config, run in zip(configs, runs):
+        values = reported(run, metric, config)
+        assert len(values) == config[epochs], (
+            f"on config {config}, {config[epochs]} epochs gave {len(values)} reports; expected one per epoch")
+        assert all(math.isfinite(v) for v in values), (
+            f"on config {config} the trial reported {metric} {values}; expected finite numbers")
 
 
 def assert_lowest_inside(values: list[float], what: str) -> None:
@@ -97,7 +157,7 @@ def assert_lowest_inside(values: list[float], what: str) -> None:
     """
     lowest = int(np.argmin(values))
     assert 0 < lowest < len(values) - 1 and sorted(values)[0] < sorted(values)[1], (
-        f"grader bug: {what} trials got {values}; their lowest must be neither the first nor the last")
+        f"grader bug: {what} trials got {values}; expected their lowest to be neither the first nor the last")
 
 
 @contextlib.contextmanager
@@ -122,9 +182,20 @@ def assert_lr_sampled(configs: list[dict]) -> None:
 
 # -- the linear model ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def linear_probe(student, storage_path):
-    """``train_linear_model`` alone, at the grader's learning rate, in one trial."""
-    return fit_alone(student.train_linear_model, LINEAR_PROBE, storage_path, "linear")
+def linear_probe(student, storage_path) -> list[list[dict]]:
+    """``train_linear_model`` alone, on each of ``LINEAR_PROBES`` in turn, in one trial: each run's reports."""
+    return fit_alone(student.train_linear_model, LINEAR_PROBES, storage_path, "linear")
+
+
+def descent(x: np.ndarray, y: np.ndarray, lr: float, epochs: int) -> list[float]:
+    """The rmse after each epoch of the contract's gradient descent from w = b = 0 at ``lr``."""
+    w = b = 0.0
+    rmse = []
+    for _ in range(int(epochs)):
+        error = w * x + b - y
+        w, b = w - lr * 2 * float(np.mean(error * x)), b - lr * 2 * float(np.mean(error))
+        rmse.append(float(np.sqrt(np.mean((w * x + b - y) ** 2))))
+    return rmse
 
 
 @pytest.fixture(scope="module")
@@ -142,10 +213,7 @@ def least_squares_rmse(student) -> float:
     "Inside the epoch loop, after the update: tune.report({'rmse': <this epoch's rmse>}).",
 ))
 def test_linear_reports_every_epoch(linear_probe):
-    rmse = reported(linear_probe, "rmse")
-    assert len(rmse) == LINEAR_PROBE["epochs"], (
-        f"{LINEAR_PROBE['epochs']} epochs gave {len(rmse)} reports; expected one per epoch")
-    assert all(math.isfinite(v) for v in rmse), "some reported rmse values are not finite numbers"
+    assert_every_epoch(LINEAR_PROBES, linear_probe, "rmse", "epochs")
 
 
 @check(points=1, hint=(
@@ -154,11 +222,12 @@ def test_linear_reports_every_epoch(linear_probe):
     "Each epoch: error = w * x + b - y, then w -= lr * 2 * mean(error * x) and b -= lr * 2 * mean(error).",
 ))
 def test_linear_rmse_falls(linear_probe):
-    rmse = reported(linear_probe, "rmse")
-    rises = [i for i in range(1, len(rmse)) if rmse[i] > rmse[i - 1] + 1e-9]
-    assert len(rmse) >= 2 and not rises and rmse[-1] < rmse[0], (
-        f"at lr {LINEAR_PROBE['lr']} the rmse went {rmse[0]:.4g} -> {rmse[-1]:.4g}"
-        + (f", rising at epoch {rises[0]}" if rises else "") + "; expected it to fall every epoch")
+    for config, run in zip(LINEAR_PROBES, linear_probe):
+        rmse = reported(run, "rmse", config)
+        rises = [i for i in range(1, len(rmse)) if rmse[i] > rmse[i - 1] + 1e-9]
+        assert len(rmse) >= 2 and not rises and rmse[-1] < rmse[0], (
+            f"on config {config} the rmse went {rmse[0]:.4g} -> {rmse[-1]:.4g} in {len(rmse)} reports"
+            + (f", rising at epoch {rises[0]}" if rises else "") + "; expected it to fall every epoch")
 
 
 @check(points=2, hint=(
@@ -166,14 +235,24 @@ def test_linear_rmse_falls(linear_probe):
     "make_regression_data's noise (NOISE) is the lowest rmse any line reaches.",
     "Report float(np.sqrt(np.mean((w * x + b - y) ** 2))) after each step.",
 ))
-def test_linear_rmse_near_noise(linear_probe, least_squares_rmse, thresholds):
-    final = reported(linear_probe, "rmse")[-1]
+def test_linear_rmse_near_noise(student, linear_probe, least_squares_rmse, thresholds):
+    (sensible, small), (reached, stopped) = LINEAR_PROBES, linear_probe
+    final = reported(reached, "rmse", sensible)[-1]
     limit = least_squares_rmse + thresholds["rmse_above_least_squares"]
     # No line does better than least squares: a lower "rmse" is another quantity (the MSE, say).
     assert least_squares_rmse - 1e-9 <= final <= limit, (
-        f"after {LINEAR_PROBE['epochs']} epochs at lr {LINEAR_PROBE['lr']}, rmse {final:.4f}; expected between "
+        f"after {sensible['epochs']} epochs at lr {sensible['lr']}, rmse {final:.4f}; expected between "
         f"{least_squares_rmse:.4f} (least squares: no line does better) and {limit:.4f} "
         f"(+ {thresholds['rmse_above_least_squares']})")
+    # At a small rate the rmse is still far from the noise: it shows the rate the line was trained at.
+    rmse, factor, (x, y) = reported(stopped, "rmse", small), thresholds["linear_lr_factor"], student.make_regression_data()
+    bands = {epochs: (descent(x, y, small["lr"] * factor, epochs)[-1], descent(x, y, small["lr"] / factor, epochs)[-1])
+             for epochs in {small["epochs"], len(rmse)}}  # the epochs asked for, or those reported
+    low, high = bands[small["epochs"]]
+    assert any(lo <= rmse[-1] <= hi for lo, hi in bands.values()), (
+        f"on config {small}, the last rmse reported is {rmse[-1]:.4f}; expected between {low:.4f} and {high:.4f}, "
+        f"gradient descent's after {small['epochs']} epochs at lr {small['lr'] * factor:g} and {small['lr'] / factor:g} "
+        f"(config['lr'] within a factor {factor:g})")
 
 
 def linear_stand_in(x: np.ndarray, y: np.ndarray):
@@ -183,11 +262,8 @@ def linear_stand_in(x: np.ndarray, y: np.ndarray):
 
         assert "lr" in config and "epochs" in config, (
             f"a trial's config has {sorted(config)}; expected 'lr' and 'epochs' at its top level")
-        w = b = 0.0
-        for _ in range(int(config["epochs"])):
-            error = w * x + b - y
-            w, b = w - config["lr"] * 2 * float(np.mean(error * x)), b - config["lr"] * 2 * float(np.mean(error))
-            tune.report({"rmse": float(np.sqrt(np.mean((w * x + b - y) ** 2)))})
+        for rmse in descent(x, y, config["lr"], config["epochs"]):
+            tune.report({"rmse": rmse})
 
     return train_linear_model
 
@@ -203,6 +279,15 @@ def linear_grid(student, storage_path, linear_seed):
     """The student's own tuning of the linear model, its trials run by the grader's trainable."""
     with standing_in(student, "train_linear_model", linear_stand_in(*student.make_regression_data())):
         return student.tune_linear_model(num_samples=LINEAR_SAMPLES, storage_path=storage_path, seed=linear_seed)
+
+
+@pytest.fixture(scope="module")
+def linear_unfitted(student, storage_path) -> dict:
+    """``tune_linear_model`` called with ``LINEAR_UNFITTED``: what its Tuner was built with (never fitted)."""
+    storage = unfitted_storage(storage_path, "linear")
+    built = probes.tuner_built(lambda: student.tune_linear_model(**LINEAR_UNFITTED, storage_path=storage),
+                               "tune_linear_model")
+    return {**built, "storage": storage}
 
 
 def optuna_replays(seed: int, count: int) -> list[list[dict]]:
@@ -229,18 +314,41 @@ def same_setting(config: dict, suggested: dict) -> bool:
             and math.isclose(config["lr"], suggested["lr"], rel_tol=1e-9))
 
 
-@pytest.fixture(scope="module")
-def linear_replayed(linear_grid, linear_seed) -> list | None:
-    """The trials in the order Optuna suggested them, when they are its replayed suggestions; else None.
-
-    Matched setting by setting, whatever the order of the ResultGrid (Optuna's trial ids carry no counter).
-    """
-    trials = shapes.trial_results(linear_grid)
-    for replay in optuna_replays(linear_seed, len(trials)):
-        ordered = [next((r for r in trials if same_setting(r.config, s)), None) for s in replay]
-        if all(ordered) and len({id(r) for r in ordered}) == len(trials):
+def in_suggested_order(items: list, seed: int, config=lambda item: item) -> list | None:
+    """``items`` in the order Optuna, seeded with ``seed``, suggested their ``config``, when they are its
+    replayed suggestions; else None. Matched setting by setting, whatever their order."""
+    for replay in optuna_replays(seed, len(items)):
+        ordered = [next((item for item in items if same_setting(config(item), s)), None) for s in replay]
+        if all(o is not None for o in ordered) and len({id(o) for o in ordered}) == len(items):
             return ordered
     return None
+
+
+@pytest.fixture(scope="module")
+def linear_replayed(linear_grid, linear_seed) -> list | None:
+    """The trials in the order Optuna suggested them, when they are its replayed suggestions; else None
+    (Optuna's trial ids carry no counter)."""
+    return in_suggested_order(shapes.trial_results(linear_grid), linear_seed, lambda r: r.config)
+
+
+def suggestions(built: dict, count: int) -> list[dict] | None:
+    """The settings an unfitted tuner's searcher suggests for its first ``count`` trials, asked as Tune asks
+    it (the tuner's metric, mode and param_space handed on first, each trial completed before the next);
+    None when the tuner has no ``Searcher``."""
+    from ray.tune.search import Searcher
+    from ray.tune.search.util import _set_search_properties_backwards_compatible as hand_on
+
+    settings = built["tune_config"] or tune.TuneConfig()
+    searcher = settings.search_alg
+    if not isinstance(searcher, Searcher):
+        return None
+    if built["param_space"]:
+        hand_on(searcher.set_search_properties, settings.metric, settings.mode, copy.deepcopy(built["param_space"]))
+    found = []
+    for i in range(count):
+        found.append(searcher.suggest(f"unfitted_{i}") or {})
+        searcher.on_trial_complete(f"unfitted_{i}", {"rmse": 1.0 + i})
+    return found
 
 
 @check(points=2, hint=(
@@ -248,10 +356,12 @@ def linear_replayed(linear_grid, linear_seed) -> list | None:
     "tune.loguniform for a rate spread over decades, tune.randint for an integer (upper bound excluded).",
     "{'lr': tune.loguniform(<low>, <high>), 'epochs': tune.randint(<low>, <high>)}, as the docstring gives the ranges.",
 ))
-def test_tune_linear_trials(linear_grid, storage_path):
+def test_tune_linear_trials(linear_grid, linear_unfitted, storage_path):
     trials = shapes.trial_results(linear_grid)
     assert len(trials) == LINEAR_SAMPLES, f"{len(trials)} trials ran; expected num_samples={LINEAR_SAMPLES}"
     probes.assert_stored_under(linear_grid.experiment_path, storage_path, "tune_linear_model's tuner")
+    assert_tuner_settings(linear_unfitted, f"tune_linear_model(num_samples={LINEAR_UNFITTED['num_samples']}, ...)",
+                          LINEAR_UNFITTED["num_samples"], linear_unfitted["storage"])
     configs = [r.config for r in trials]
     assert_lr_sampled(configs)
     epochs = [c.get("epochs") for c in configs]
@@ -264,13 +374,24 @@ def test_tune_linear_trials(linear_grid, storage_path):
     "ray.tune.search.optuna.OptunaSearch as TuneConfig's search_alg; its seed (or a seeded Optuna sampler).",
     "tune.TuneConfig(..., search_alg=OptunaSearch(seed=<the function's seed>)), the space as param_space.",
 ))
-def test_tune_linear_optuna(linear_grid, linear_replayed, linear_seed):
-    trials = shapes.trial_results(linear_grid)
-    got = [{"lr": round(r.config.get("lr", math.nan), 6), "epochs": r.config.get("epochs")} for r in trials]
-    assert linear_replayed is not None, (
-        f"with seed={linear_seed} the trials got {got}; Optuna's TPE sampler seeded with {linear_seed}, over "
-        "lr log-uniform in [1e-4, 1e-1] and epochs an integer in [1, 99], suggests other settings first. "
-        "Expected the trials to be OptunaSearch's suggestions, its sampler seeded with the `seed` argument")
+def test_tune_linear_optuna(linear_grid, linear_seed, linear_unfitted):
+    assert_replayed([r.config for r in shapes.trial_results(linear_grid)], linear_seed, "the trials got")
+    seed = LINEAR_UNFITTED["seed"]
+    suggested = suggestions(linear_unfitted, LINEAR_UNFITTED["num_samples"])
+    assert suggested is not None, (
+        f"tune_linear_model(seed={seed}, ...) built a Tuner whose search_alg is "
+        f"{type(linear_unfitted['tune_config'].search_alg).__name__}; expected OptunaSearch, seeded with {seed}")
+    assert_replayed(suggested, seed, f"tune_linear_model(seed={seed}, ...) built a tuner whose searcher suggests")
+
+
+def assert_replayed(configs: list[dict], seed: int, what: str) -> None:
+    """``configs`` are Optuna's first suggestions with ``seed`` over the contract's space."""
+    __tracebackhide__ = True
+    got = [{"lr": round(c.get("lr", math.nan), 6), "epochs": c.get("epochs")} for c in configs]
+    assert in_suggested_order(configs, seed) is not None, (
+        f"with seed={seed} {what} {got}; Optuna's TPE sampler seeded with {seed}, over lr log-uniform in "
+        "[1e-4, 1e-1] and epochs an integer in [1, 99], suggests other settings first. Expected the trials "
+        "to be OptunaSearch's suggestions, its sampler seeded with the `seed` argument")
 
 
 class StateUnpickler(pickle.Unpickler):
@@ -292,7 +413,7 @@ def searcher_study(experiment_path: str):
     with open(saved[-1], "rb") as file:
         state = StateUnpickler(file).load()
     study = state.get("_ot_study") if isinstance(state, dict) else None
-    return study, None if study is not None else "the searcher Tune saved holds no Optuna study; expected OptunaSearch"
+    return study, None if study is not None else "the searcher Tune saved holds no Optuna study"
 
 
 @check(points=2, hint=(
@@ -305,7 +426,7 @@ def test_tune_linear_searcher_goal(linear_grid):
 
     trials = shapes.trial_results(linear_grid)
     study, missing = searcher_study(linear_grid.experiment_path)
-    assert study is not None, missing
+    assert study is not None, f"{missing}; expected OptunaSearch's study saved beside the experiment"
     told = sorted(t.value for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE)
     rmse = sorted(r.metrics["rmse"] for r in trials)
     assert len(told) == len(rmse) and all(math.isclose(a, b, rel_tol=1e-9) for a, b in zip(told, rmse)), (
@@ -329,10 +450,21 @@ def test_tune_linear_best_result(linear_grid, linear_replayed):
 
 
 # -- the PyTorch model ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Roots:
+    """The public digits with only a few hundred training digits (a trial's epoch takes seconds), two ways."""
+
+    paths: tuple[str, str]
+    digits: tuple[int, int]
+    """The training digits under each."""
+
+
 @pytest.fixture(scope="module")
-def small_root(data, thresholds) -> str:
-    """The public digits with only a few hundred training digits: a trial's epoch takes seconds."""
-    return data.path("mnist", train_limit=thresholds["train_digits"])
+def roots(data, thresholds) -> Roots:
+    from torchvision.datasets import MNIST
+
+    paths = tuple(data.path("mnist", train_limit=thresholds[key]) for key in ("train_digits", "second_train_digits"))
+    return Roots(paths, tuple(len(MNIST(path, train=True, download=False)) for path in paths))
 
 
 def trial_resources(use_gpu: bool) -> dict:
@@ -340,27 +472,58 @@ def trial_resources(use_gpu: bool) -> dict:
     return {"gpu": 1} if use_gpu else {"cpu": 1}
 
 
-def on_gpu_observed(trainable, queue):
-    """``trainable`` wrapped to put on ``queue`` whether its trial allocated CUDA memory (ships by value)."""
-    def observed_trial(config):
+def observed(trainable, queue):
+    """``trainable`` wrapped to put on ``queue``, after each run, the learning rate of each optimizer and the
+    (batch size, digits) of each data loader it built, and whether its trial allocated CUDA memory (ships by value)."""
+    def observed_run(config):
         import torch
+        from torch.optim import Optimizer
+        from torch.utils.data import DataLoader
 
-        trainable(config)
-        queue.put(torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0)
+        built = {"lr": [], "loaders": []}
+        optimizer_init, loader_init = Optimizer.__init__, DataLoader.__init__
 
-    return observed_trial
+        def optimizer(self, params, defaults, *args, **kwargs):
+            built["lr"].append(float(defaults.get("lr", math.nan)))
+            optimizer_init(self, params, defaults, *args, **kwargs)
+
+        def loader(self, dataset, batch_size=1, *args, **kwargs):
+            built["loaders"].append((batch_size, len(dataset) if hasattr(dataset, "__len__") else None))
+            loader_init(self, dataset, batch_size, *args, **kwargs)
+
+        Optimizer.__init__, DataLoader.__init__ = optimizer, loader
+        try:
+            trainable(config)
+        finally:
+            Optimizer.__init__, DataLoader.__init__ = optimizer_init, loader_init
+            queue.put({**built, "cuda": torch.cuda.is_available() and torch.cuda.max_memory_allocated() > 0})
+
+    return observed_run
+
+
+@dataclass(frozen=True)
+class TorchProbe:
+    """``train_pytorch`` run alone on each of ``TORCH_PROBES`` in turn (each on its root), in one trial."""
+
+    runs: list[list[dict]]
+    """Each run's reports."""
+    built: list[dict]
+    """Each run's optimizers' ``lr`` and data ``loaders`` (batch size, digits)."""
+    used_cuda: bool
+    train_workers: int
 
 
 @pytest.fixture(scope="module")
-def pytorch_probe(student, small_root, use_gpu, storage_path):
-    """``train_pytorch`` alone in one trial with the grader's resources: (reports, used CUDA, Train workers)."""
+def pytorch_probe(student, roots, use_gpu, storage_path) -> TorchProbe:
+    """``train_pytorch`` alone in one trial with the grader's resources."""
     from ray.util.queue import Queue
 
     queue = Queue(actor_options={"num_cpus": 0})
     workers = probes.actor_ids(TRAIN_WORKER)
-    trainable = tune.with_resources(on_gpu_observed(student.train_pytorch, queue), trial_resources(use_gpu))
-    reports = fit_alone(trainable, {**TORCH_PROBE, "data_root": small_root}, storage_path, "pytorch")
-    return reports, queue.get(timeout=30), len(probes.actor_ids(TRAIN_WORKER) - workers)
+    configs = [{**config, "data_root": root} for config, root in zip(TORCH_PROBES, roots.paths)]
+    runs = fit_alone(observed(student.train_pytorch, queue), configs, storage_path, "pytorch", trial_resources(use_gpu))
+    built = [queue.get(timeout=30) for _ in configs]
+    return TorchProbe(runs, built, any(b["cuda"] for b in built), len(probes.actor_ids(TRAIN_WORKER) - workers))
 
 
 @check(points=2, hint=(
@@ -369,12 +532,24 @@ def pytorch_probe(student, small_root, use_gpu, storage_path):
     "for epoch in range(num_epochs): <train on every batch>; tune.report({'loss': <mean batch loss>}).",
 ))
 def test_train_pytorch_reports_every_epoch(pytorch_probe):
-    reports, _, train_workers = pytorch_probe
-    assert not train_workers, f"the trial started {train_workers} Ray Train workers; expected plain PyTorch in the trial"
-    loss = reported(reports, "loss")
-    assert len(loss) == TORCH_PROBE["num_epochs"], (
-        f"{TORCH_PROBE['num_epochs']} epochs gave {len(loss)} reports; expected one per epoch")
-    assert all(math.isfinite(v) for v in loss), f"reported losses {loss}; expected finite numbers"
+    assert not pytorch_probe.train_workers, (
+        f"the trial started {pytorch_probe.train_workers} Ray Train workers; expected plain PyTorch in the trial")
+    assert_every_epoch(TORCH_PROBES, pytorch_probe.runs, "loss", "num_epochs")
+
+
+@check(points=1, hint=(
+    "A trial trains as its config says: at its rate, on batches of its size, from the digits under its data root.",
+    "config['lr'] for the optimizer; config['batch_size'] and config['data_root'] for the data loader.",
+    "Adam(model.parameters(), lr=config['lr']); build_data_loader(config['batch_size'], root=config['data_root']).",
+))
+def test_train_pytorch_follows_config(pytorch_probe, roots):
+    for config, digits, built in zip(TORCH_PROBES, roots.digits, pytorch_probe.built):
+        asked = f"on config {config} and a data_root of {digits} training digits, train_pytorch built"
+        assert any(math.isclose(lr, config["lr"], rel_tol=1e-9) for lr in built["lr"]), (
+            f"{asked} optimizers with lr {built['lr']}; expected one with lr {config['lr']}")
+        assert (config["batch_size"], digits) in built["loaders"], (
+            f"{asked} data loaders of (batch size, digits) {built['loaders']}; expected one of "
+            f"({config['batch_size']}, {digits})")
 
 
 @check(points=1, hint=(
@@ -383,11 +558,12 @@ def test_train_pytorch_reports_every_epoch(pytorch_probe):
     "device = 'cuda' if torch.cuda.is_available() else 'cpu'; move the model and each batch to it.",
 ))
 def test_train_pytorch_uses_trial_device(pytorch_probe, use_gpu):
-    reports, used_cuda, _ = pytorch_probe
-    assert reports, "the trial reported nothing"
+    reports = [len(run) for run in pytorch_probe.runs]
+    assert all(reports), f"the trial's runs made {reports} reports; expected reports from every run"
     if use_gpu:
         skip_without_cuda("whether train_pytorch trained on the trial's GPU")
-        assert used_cuda, "the trial had a GPU, but train_pytorch allocated no CUDA memory; expected training on the GPU"
+        assert pytorch_probe.used_cuda, (
+            "the trial had a GPU, but train_pytorch allocated no CUDA memory; expected training on the GPU")
     # Without a GPU, the probe's trial ran to its end on the CPU: the course's model.to("cuda") fails there.
 
 
@@ -407,18 +583,28 @@ def pytorch_stand_in():
 
 
 @pytest.fixture(scope="module")
-def tuner_run(student, small_root, use_gpu, storage_path, ray_cluster):
+def tuner_run(student, roots, use_gpu, storage_path, ray_cluster):
     """The student's tuner, built on the grader's trainable (placement groups counted around it), then fitted."""
     before = placement_groups()
     with standing_in(student, "train_pytorch", pytorch_stand_in()):
-        tuner = student.build_tuner(data_root=small_root, num_samples=TUNER_SAMPLES, num_epochs=TUNER_EPOCHS,
-                                    batch_size=TORCH_PROBE["batch_size"], use_gpu=use_gpu, storage_path=storage_path)
+        tuner = student.build_tuner(data_root=roots.paths[0], **TUNER, use_gpu=use_gpu, storage_path=storage_path)
     ran_early = new_bundles(before)
     if isinstance(tuner, tune.ResultGrid):  # fitted already: the other checks judge its trials
         return {"tuner": tuner, "ran_early": ran_early, "grid": tuner, "bundles": ran_early}
     before = placement_groups()
     grid = tuner.fit() if isinstance(tuner, tune.Tuner) else None
     return {"tuner": tuner, "ran_early": ran_early, "grid": grid, "bundles": new_bundles(before)}
+
+
+@pytest.fixture(scope="module")
+def tuner_unfitted(student, roots, use_gpu, storage_path) -> dict:
+    """``build_tuner`` called with ``TUNER_UNFITTED``, the second root and the other ``use_gpu``: what its
+    Tuner was built with (never fitted)."""
+    storage = unfitted_storage(storage_path, "pytorch")
+    with standing_in(student, "train_pytorch", pytorch_stand_in()):
+        built = probes.tuner_built(lambda: student.build_tuner(data_root=roots.paths[1], **TUNER_UNFITTED,
+                                                               use_gpu=not use_gpu, storage_path=storage), "build_tuner")
+    return {**built, "storage": storage, "use_gpu": not use_gpu}
 
 
 def tuned_grid(tuner_run):
@@ -444,16 +630,23 @@ def test_tuner_not_run(tuner_run):
     "Tuner's param_space: plain values are passed as they are, tune.loguniform samples per trial.",
     "param_space={<the function's arguments by name>, 'lr': tune.loguniform(1e-4, 1e-1)}.",
 ))
-def test_tuner_trials(tuner_run, small_root, storage_path):
+def test_tuner_trials(tuner_run, tuner_unfitted, roots, storage_path):
     trials = shapes.trial_results(tuned_grid(tuner_run))
-    assert len(trials) == TUNER_SAMPLES, f"{len(trials)} trials ran; expected num_samples={TUNER_SAMPLES}"
+    assert len(trials) == TUNER["num_samples"], f"{len(trials)} trials ran; expected num_samples={TUNER['num_samples']}"
     probes.assert_stored_under(tuned_grid(tuner_run).experiment_path, storage_path, "build_tuner's tuner")
     configs = [r.config for r in trials]
     assert_lr_sampled(configs)
-    expected = {"num_epochs": TUNER_EPOCHS, "batch_size": TORCH_PROBE["batch_size"], "data_root": small_root}
+    expected = {"num_epochs": TUNER["num_epochs"], "batch_size": TUNER["batch_size"], "data_root": roots.paths[0]}
     for config in configs:
         got = {key: config.get(key) for key in expected}
         assert got == expected, f"a trial's config has {got}; expected the arguments of build_tuner: {expected}"
+    call = "build_tuner(" + ", ".join(f"{k}={v}" for k, v in TUNER_UNFITTED.items()) + ", ...)"
+    assert_tuner_settings(tuner_unfitted, call, TUNER_UNFITTED["num_samples"], tuner_unfitted["storage"])
+    space = tuner_unfitted["param_space"] or {}
+    expected = {"num_epochs": TUNER_UNFITTED["num_epochs"], "batch_size": TUNER_UNFITTED["batch_size"],
+                "data_root": roots.paths[1]}
+    got = {key: space.get(key) for key in expected}
+    assert got == expected, f"{call} built a param_space with {got}; expected the arguments it was given: {expected}"
 
 
 @check(points=2, hint=(
@@ -472,15 +665,31 @@ def test_tuner_best_result(tuner_run):
     "tune.with_resources, which wraps a trainable with what each of its trials reserves.",
     "tune.with_resources(train_pytorch, <{'gpu': 1} when use_gpu, else {'cpu': 1}>).",
 ))
-def test_tuner_trial_resources(tuner_run, use_gpu):
+def test_tuner_trial_resources(tuner_run, tuner_unfitted, use_gpu):
     shapes.trial_results(tuned_grid(tuner_run))
     bundles = tuner_run["bundles"]
-    assert len(bundles) == TUNER_SAMPLES, f"{len(bundles)} trials got resources; expected {TUNER_SAMPLES}"
+    assert len(bundles) == TUNER["num_samples"], f"{len(bundles)} trials got resources; expected {TUNER['num_samples']}"
     for bundle in bundles:
-        cpus, gpus = (sum(b.get(kind, 0) for b in bundle) for kind in ("CPU", "GPU"))
-        # The contract's {"gpu": 1} or {"cpu": 1}: one whole GPU per GPU trial (the course's point), none
-        # otherwise, and at most one core; a fraction of a core (trials sharing one) is as good.
-        right = (gpus == 1 if use_gpu else gpus == 0) and 0 <= cpus <= 1 and (use_gpu or cpus > 0)
-        expected = ("one whole GPU and at most one CPU" if use_gpu else
-                    "no GPU and at most one CPU ({'cpu': 1}; a fraction such as 0.5 also passes)")
-        assert right, f"a trial reserved {cpus:g} CPU and {gpus:g} GPU; expected {expected} per trial"
+        assert_trial_bundle(bundle, use_gpu, "a trial reserved")
+    asked = tuner_unfitted["use_gpu"]
+    assert_trial_bundle(requested_bundle(tuner_unfitted["trainable"], tuner_unfitted["param_space"] or {}), asked,
+                        f"build_tuner(use_gpu={asked}, ...) built a tuner whose trials each reserve")
+
+
+def requested_bundle(trainable, config: dict) -> list[dict]:
+    """The resources each trial of ``trainable`` asks Tune for, as Tune reads them (its default: one CPU)."""
+    from ray.tune.trainable.function_trainable import wrap_function
+
+    request = (trainable if isinstance(trainable, type) else wrap_function(trainable)).default_resource_request(config)
+    return request.bundles if request is not None else [{"CPU": 1}]
+
+
+def assert_trial_bundle(bundle: list[dict], use_gpu: bool, what: str) -> None:
+    """The contract's {"gpu": 1} or {"cpu": 1}: one whole GPU per GPU trial (the course's point), none
+    otherwise, and at most one core; a fraction of a core (trials sharing one) is as good."""
+    __tracebackhide__ = True
+    cpus, gpus = (sum(b.get(kind, 0) for b in bundle) for kind in ("CPU", "GPU"))
+    right = (gpus == 1 if use_gpu else gpus == 0) and 0 <= cpus <= 1 and (use_gpu or cpus > 0)
+    expected = ("one whole GPU and at most one CPU" if use_gpu else
+                "no GPU and at most one CPU ({'cpu': 1}; a fraction such as 0.5 also passes)")
+    assert right, f"{what} {cpus:g} CPU and {gpus:g} GPU; expected {expected} per trial"

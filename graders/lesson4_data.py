@@ -8,11 +8,15 @@ calls another (``predict`` calls ``normalize`` and ``MNISTClassifier``, ``accura
 ``compute_accuracy``), it is graded with the grader's own version of the part it calls
 (``graders_parts``), so a mistake costs the checks of the function that holds it. Batch functions
 are judged on NumPy batches, or on pandas batches where a student wrote them for pandas. One actor
-pool runs once, in a module fixture; the pure functions are called in this process.
+pool runs once, in a module fixture; the pure functions are called in this process. ``predict`` is
+also called with other arguments and its dataset never run: its plan shows the pool, batch size and
+GPUs it asked for. A second model file, whose labels are the first's moved up one digit, shows
+whether a model path was passed on.
 """
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import shutil
 import uuid
@@ -29,6 +33,7 @@ from graders.engine import check, probes, shapes
 POOL_SIZE = 3  # actors of the graded predict run: neither the contract's default (1) nor the course's (2)
 GPUS_PER_ACTOR = 0.25  # when grading on GPUs
 BATCH_SIZE = 100
+UNRUN_POOL = {"concurrency": 7, "batch_size": 37, "num_gpus": 0.5}  # predict's second call: planned, never run
 BLOCK_SHARES = (0.05, 0.4, 0.1, 0.3, 0.15)  # unequal blocks of the grader's predictions
 SHUFFLE_BLOCKS = 10
 SEED, OTHER_SEED = 7, 8
@@ -74,6 +79,10 @@ class Digits:
     def accuracy(self) -> float:
         return float(np.mean(self.logits.argmax(axis=1) == self.labels))
 
+    def shifted(self) -> Digits:
+        """As the shifted model (``shapes.write_shifted_model``) classifies them."""
+        return dataclasses.replace(self, logits=np.roll(self.logits, 1, axis=1))
+
 
 def file_key(path) -> str:
     """``<digit>/<file>``: names a file whatever the root, scheme or separator of its path."""
@@ -112,6 +121,14 @@ def assert_every_file_once(keys, digits: Digits, what: str) -> None:
     assert not (missing or extra or repeated), (
         f"{what}: expected each of the folder's {len(expected)} files once; got {len(keys)} rows, "
         f"{missing} files missing, {repeated} repeated, {extra} paths that are not in the folder")
+
+
+def assert_paths_kept(batch, paths: np.ndarray, what: str) -> None:
+    """A batch function kept the batch's ``path`` column as it was."""
+    __tracebackhide__ = True
+    got = list(batch["path"]) if "path" in batch else None
+    assert got == list(paths), (f"{what} returned a batch whose path column is "
+                                f"{'missing' if got is None else got[:2] + ['...']}; expected it unchanged")
 
 
 def kept_neighbours(order: list[str], reference: list[str]) -> float:
@@ -246,17 +263,35 @@ def rows_to_driver():
         yield tally
 
 
-def run_predict(student, root: str, model_path: str, *, concurrency: int, use_gpu: bool) -> tuple[pd.DataFrame, int]:
-    """The student's ``predict`` on the grader's read of ``root``: (its rows, classifier actors started)."""
-    import ray.data
-
+def run_predict(student, images, model_path: str, *, concurrency: int, use_gpu: bool) -> tuple[pd.DataFrame, int, dict]:
+    """The student's ``predict`` on ``images``: (its rows, classifier actors started, the pool it planned)."""
     before = probes.actor_ids(CLASSIFIER_ACTORS)
-    images = ray.data.read_images(root, include_paths=True, mode="L")
     with graders_parts(student, "normalize", "MNISTClassifier"):
         predicted = student.predict(images, model_path, concurrency=concurrency, batch_size=BATCH_SIZE,
                                     num_gpus=GPUS_PER_ACTOR if use_gpu else 0)
         rows = pd.DataFrame(predicted.take_all())
-    return rows, len(probes.actor_ids(CLASSIFIER_ACTORS) - before)
+    return rows, len(probes.actor_ids(CLASSIFIER_ACTORS) - before), planned_pool(predicted)
+
+
+def planned_pool(ds) -> dict:
+    """The actor pool of the last ``map_batches`` of a class in ``ds``'s plan: its size (min, max), batch
+    size and GPUs per actor; empty when there is none."""
+    import inspect
+
+    pools = [op for op in probes.map_batches_ops(ds) if inspect.isclass(op.fn)]
+    if not pools:
+        return {}
+    op = pools[-1]
+    return {"concurrency": (getattr(op.compute, "min_size", None), getattr(op.compute, "max_size", None)),
+            "batch_size": op.batch_size, "num_gpus": (op.ray_remote_args or {}).get("num_gpus", 0)}
+
+
+def assert_pool(pool: dict, asked: dict, call: str) -> None:
+    """The planned pool is what ``asked`` (``concurrency``, ``batch_size``, ``num_gpus``) asked for."""
+    __tracebackhide__ = True
+    expected = {**asked, "concurrency": (asked["concurrency"], asked["concurrency"])}
+    assert pool == expected, (f"{call} planned a classifier pool of (min, max) actors, batch size and GPUs per actor "
+                              f"{pool or 'none: no map_batches of a class'}; expected {expected}")
 
 
 def assert_predictions(rows: pd.DataFrame, digits: Digits, tolerance: float, what: str) -> None:
@@ -266,7 +301,7 @@ def assert_predictions(rows: pd.DataFrame, digits: Digits, tolerance: float, wha
     keys = [file_key(p) for p in rows["path"]]
     assert_every_file_once(keys, digits, what)
     predicted = np.asarray(rows["predicted_label"])
-    assert np.issubdtype(predicted.dtype, np.integer), f"{what}: predicted_label should hold ints; got {predicted.dtype}"
+    assert np.issubdtype(predicted.dtype, np.integer), f"{what}: predicted_label holds {predicted.dtype}; expected ints"
     wrong = digits.off_model(keys, predicted, tolerance)
     labels = np.array([int(k.split("/")[0]) for k in keys])
     assert wrong == 0, (
@@ -285,6 +320,12 @@ def model_path(data) -> str:
 def png_root(data) -> str:
     """The public digit folder."""
     return data.path("mnist_png")
+
+
+@pytest.fixture(scope="module")
+def shifted_model(model_path, tmp_path_factory) -> str:
+    """A second model file: the first's labels moved up one digit."""
+    return str(shapes.write_shifted_model(model_path, tmp_path_factory.mktemp("lesson4-model") / "shifted.pt"))
 
 
 @pytest.fixture(scope="module")
@@ -322,15 +363,17 @@ def prediction_blocks(predictions: pd.DataFrame) -> list[pd.DataFrame]:
     parts = [predictions.iloc[start:stop] for start, stop in zip([0, *cuts], [*cuts, len(predictions)])]
     correct = [float(np.mean(p["predicted_label"] == p["ground_truth_label"])) for p in parts]
     overall = float(np.mean(predictions["predicted_label"] == predictions["ground_truth_label"]))
-    assert abs(np.mean(correct) - overall) > 1e-3, "grader data: per-block accuracies average to the overall one"
+    assert abs(np.mean(correct) - overall) > 1e-3, (
+        f"grader data: the blocks' accuracies average {np.mean(correct):.4f}, the overall accuracy is {overall:.4f}; "
+        "expected them to differ")
     return parts
 
 
 # -- read_mnist_images ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def read_rows(student, png_root, ray_cluster) -> list[dict]:
-    """Every row of ``read_mnist_images`` on the public folder."""
-    return student.read_mnist_images(png_root).take_all()
+    """Every row of ``read_mnist_images`` on the public folder, not shuffled."""
+    return student.read_mnist_images(png_root, shuffle_files=False).take_all()
 
 
 @check(points=1, hint=(
@@ -351,13 +394,16 @@ def test_read_every_file_once(read_rows, digits):
     "Reading the files in a random order is a cheap shuffle: it happens before any row exists.",
     "read_images (like every file-based Ray Data reader) takes a shuffle option for the files.",
     "Pass the files-shuffle option only when shuffle_files is true; otherwise read as before."))
-def test_read_shuffle_files(student, png_root, digits, ray_cluster, thresholds):
+def test_read_shuffle_files(student, png_root, digits, read_rows, ray_cluster, thresholds):
     keys = [file_key(r["path"]) for r in student.read_mnist_images(png_root, shuffle_files=True)
             .select_columns(["path"]).take_all()]
     assert_every_file_once(keys, digits, "read_mnist_images(shuffle_files=True)")
     kept, limit = kept_neighbours(keys, digits.keys), thresholds["kept_neighbours_shuffled"]
     assert kept <= limit, (f"with shuffle_files=True, {kept:.0%} of consecutive rows are consecutive files of the "
                            f"folder; expected at most {limit:.0%} (files in a random order)")
+    kept = kept_neighbours([file_key(r["path"]) for r in read_rows], digits.keys)
+    assert kept > limit, (f"with shuffle_files=False, {kept:.0%} of consecutive rows are consecutive files of the "
+                          f"folder; expected more than {limit:.0%} (the files in the reader's order)")
 
 
 # -- normalize, add_label ------------------------------------------------------------------------
@@ -371,7 +417,7 @@ def test_normalize_values(student, digits, thresholds):
     batch = on_batch(student.normalize, {"image": digits.pixels, "path": digits.paths})
     shapes.assert_mnist_normalized(as_array(batch["image"]), digits.pixels, thresholds["pixel_tolerance"],
                                    what="normalize")
-    assert list(batch["path"]) == list(digits.paths), "the batch's path column was changed or dropped"
+    assert_paths_kept(batch, digits.paths, "normalize")
 
 
 @check(points=1, hint=(
@@ -383,8 +429,8 @@ def test_add_label_from_folder(student, digits):
     labels = np.asarray(batch["ground_truth_label"])
     assert np.issubdtype(labels.dtype, np.integer), f"ground_truth_label: expected ints, got {labels.dtype}"
     wrong = int(np.sum(labels != digits.labels))
-    assert wrong == 0, f"{wrong} of {len(labels)} labels differ from the digit named by the file's folder"
-    assert list(batch["path"]) == list(digits.paths), "the batch's path column was changed or dropped"
+    assert wrong == 0, f"{wrong} of {len(labels)} labels differ from the digit named by the file's folder; expected none"
+    assert_paths_kept(batch, digits.paths, "add_label")
 
 
 # -- MNISTClassifier -----------------------------------------------------------------------------
@@ -392,12 +438,15 @@ def test_add_label_from_folder(student, digits):
     "The predicted digit is the position of the largest of the ten logits of each image.",
     "torch.no_grad() around the forward pass; Tensor.argmax(dim=1), or numpy's argmax over axis 1.",
     "Tensor from the batch's images, model forward, argmax per row, back to NumPy ints in a new column."))
-def test_classifier_predicts(student, digits, model_path, thresholds):
+def test_classifier_predicts(student, digits, model_path, shifted_model, thresholds):
     rows = slice(0, len(digits.paths), 5)
-    batch = on_batch(student.MNISTClassifier(model_path), digits.batch(rows))
-    assert "path" in batch, f"the classifier must keep the batch's other columns; got {sorted(batch)}"
-    frame = pd.DataFrame({"path": list(batch["path"]), "predicted_label": list(batch["predicted_label"])})
-    assert_predictions(frame, digits.subset(rows), thresholds["logit_tie_tolerance"], "MNISTClassifier")
+    for path, expected, what in ((model_path, digits, "MNISTClassifier"),
+                                 (shifted_model, digits.shifted(), "MNISTClassifier of another model file, "
+                                                                   "whose labels are the first's plus one")):
+        batch = on_batch(student.MNISTClassifier(path), digits.batch(rows))
+        assert "path" in batch, f"{what}: the batch has columns {sorted(batch)}; expected the other columns kept"
+        frame = pd.DataFrame({"path": list(batch["path"]), "predicted_label": list(batch["predicted_label"])})
+        assert_predictions(frame, expected.subset(rows), thresholds["logit_tie_tolerance"], what)
 
 
 @check(points=2, hint=(
@@ -411,17 +460,31 @@ def test_classifier_loads_model_once(student, digits, model_path, tmp_path):
     def classify_two_batches():
         for rows in (slice(0, 50), slice(50, 100)):
             batch = on_batch(classifier, digits.batch(rows))
-            assert len(np.asarray(batch["predicted_label"])) == rows.stop - rows.start, (
-                "MNISTClassifier: one predicted_label per image expected")
+            got = len(np.asarray(batch["predicted_label"]))
+            assert got == rows.stop - rows.start, (f"MNISTClassifier gave {got} predicted labels for "
+                                                   f"{rows.stop - rows.start} images; expected one per image")
 
     shapes.assert_survives_removal(copy.unlink, classify_two_batches, what="MNISTClassifier")
 
 
 # -- predict ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def predicted(student, png_root, model_path, use_gpu, ray_cluster) -> tuple[pd.DataFrame, int]:
-    """One run of the student's ``predict`` on a pool of ``POOL_SIZE`` actors: (rows, actors started)."""
-    return run_predict(student, png_root, model_path, concurrency=POOL_SIZE, use_gpu=use_gpu)
+def predicted(student, png_root, model_path, use_gpu, ray_cluster) -> tuple[pd.DataFrame, int, dict]:
+    """One run of the student's ``predict`` on the grader's read of the folder, on a pool of ``POOL_SIZE``
+    actors: (rows, actors started, planned pool)."""
+    import ray.data
+
+    images = ray.data.read_images(png_root, include_paths=True, mode="L")
+    return run_predict(student, images, model_path, concurrency=POOL_SIZE, use_gpu=use_gpu)
+
+
+@pytest.fixture(scope="module")
+def unrun_pool(student, model_path, ray_cluster) -> dict:
+    """The pool ``predict`` plans when called with ``UNRUN_POOL``; its dataset is never run."""
+    import ray.data
+
+    with graders_parts(student, "normalize", "MNISTClassifier"):
+        return planned_pool(student.predict(ray.data.from_items([{"path": "0/0.png"}]), model_path, **UNRUN_POOL))
 
 
 @check(points=2, hint=(
@@ -429,7 +492,7 @@ def predicted(student, png_root, model_path, use_gpu, ray_cluster) -> tuple[pd.D
     "Dataset.map_batches takes a function (a task) or a class (actors), with fn_constructor_kwargs for the class.",
     "map_batches the normalisation, then map_batches the classifier class with its model path as a constructor argument, an actor pool of the given size, the batch size and the GPUs given."))
 def test_predict_matches_model(predicted, digits, thresholds):
-    rows, _ = predicted
+    rows, _, _ = predicted
     assert_predictions(rows, digits, thresholds["logit_tie_tolerance"], "predict")
 
 
@@ -438,32 +501,35 @@ def test_predict_matches_model(predicted, digits, thresholds):
     "A map_batches function returns the batch it was given, with the new column added.",
     "Do not select or drop columns in predict; return the classifier's output dataset as it is."))
 def test_predict_keeps_columns(predicted, digits):
-    rows, _ = predicted
+    rows, _, _ = predicted
     assert {"path", "image"} <= set(rows.columns), f"expected the input's path and image columns kept; got {sorted(rows.columns)}"
     shape = np.asarray(rows["image"].iloc[0]).shape
     assert shape == digits.normalized.shape[1:], f"image: expected normalized {digits.normalized.shape[1:]} arrays, got {shape}"
 
 
 @check(points=1, hint=(
-    "The caller chooses how many actors classify: the pool size is an argument, not a constant.",
-    "ray.data.ActorPoolStrategy(size=...) as map_batches' compute argument replaces the notebook's concurrency=.",
-    "compute=ActorPoolStrategy(size=<the concurrency argument>)."))
-def test_predict_actor_pool_size(predicted):
-    _, actors = predicted
-    assert actors == POOL_SIZE, f"predict(..., concurrency={POOL_SIZE}) started {actors} classifier actors; expected {POOL_SIZE}"
+    "The caller chooses the classifier's pool: how many actors, how many images per batch, how many GPUs each.",
+    "ray.data.ActorPoolStrategy(size=...) as map_batches' compute argument replaces the notebook's concurrency=; "
+    "map_batches also takes batch_size and num_gpus.",
+    "compute=ActorPoolStrategy(size=<the concurrency argument>), batch_size=<its argument>, num_gpus=<its argument>."))
+def test_predict_actor_pool_size(predicted, unrun_pool, use_gpu):
+    _, actors, pool = predicted
+    asked = {"concurrency": POOL_SIZE, "batch_size": BATCH_SIZE, "num_gpus": GPUS_PER_ACTOR if use_gpu else 0}
+    call = "predict(" + ", ".join(f"{k}={v}" for k, v in asked.items()) + ")"
+    assert actors == POOL_SIZE, f"{call} started {actors} classifier actors; expected {POOL_SIZE}"
+    assert_pool(pool, asked, call)
+    assert_pool(unrun_pool, UNRUN_POOL, "predict(" + ", ".join(f"{k}={v}" for k, v in UNRUN_POOL.items()) + ")")
 
 
 ### BEGIN HIDDEN TESTS
 @check(points=2, hidden=True, hint=(
-    "read_mnist_images and predict must work on any folder of digits, not just the public one.",
+    "read_mnist_images and predict must work on any folder of digits and any model, not just the public ones.",
     "Use the root and model path you are given; assume nothing about the number of files.",))
-def test_read_and_predict_other_folder(student, data, model_path, use_gpu, ray_cluster, thresholds):
+def test_read_and_predict_other_folder(student, data, shifted_model, use_gpu, ray_cluster, thresholds):
     root = data.path("mnist_png", seed=1)
-    images = student.read_mnist_images(root)
-    with graders_parts(student, "normalize", "MNISTClassifier"):
-        rows = pd.DataFrame(student.predict(images, model_path, concurrency=1, batch_size=BATCH_SIZE,
-                                            num_gpus=GPUS_PER_ACTOR if use_gpu else 0).take_all())
-    assert_predictions(rows, read_digits(root, model_path), thresholds["logit_tie_tolerance"], "another folder")
+    rows, _, _ = run_predict(student, student.read_mnist_images(root), shifted_model, concurrency=1, use_gpu=use_gpu)
+    assert_predictions(rows, read_digits(root, shifted_model), thresholds["logit_tie_tolerance"],
+                       "another folder and another model file (its labels the first's plus one)")
 ### END HIDDEN TESTS
 
 
@@ -603,14 +669,15 @@ def row_orders(student, path_rows):
 def assert_reordered(order: list[str], digits: Digits, what: str) -> float:
     """Same rows as the input, in another order; the share of neighbours kept."""
     assert_every_file_once(order, digits, what)
-    assert order != digits.keys, f"{what} returned the rows in their original order"
+    assert order != digits.keys, f"{what} returned the rows in their original order; expected another order"
     return kept_neighbours(order, digits.keys)
 
 
 def assert_seeded(orders, what: str) -> None:
     first, again, other = orders
     assert first == again, f"{what}(seed={SEED}) twice gave two different orders; expected the same order"
-    assert first != other, f"{what} gave the same order for seeds {SEED} and {OTHER_SEED}; the seed must be used"
+    assert first != other, (f"{what} gave the same order for seeds {SEED} and {OTHER_SEED}; expected another order "
+                            "for another seed")
 
 
 @check(points=1, hint=(
@@ -618,8 +685,8 @@ def assert_seeded(orders, what: str) -> None:
     "Dataset.randomize_block_order.",))
 def test_shuffle_blocks_reorders(block_orders, digits, thresholds):
     kept, limit = assert_reordered(block_orders[0], digits, "shuffle_blocks"), thresholds["kept_neighbours_shuffled"]
-    assert kept > limit, (f"shuffle_blocks kept {kept:.0%} of neighbouring rows together; a block shuffle keeps more "
-                          f"than {limit:.0%} (rows stay inside their blocks)")
+    assert kept > limit, (f"shuffle_blocks kept {kept:.0%} of neighbouring rows together; expected more than "
+                          f"{limit:.0%}, as a block shuffle keeps (rows stay inside their blocks)")
 
 
 @check(points=1, hint=(
@@ -634,8 +701,8 @@ def test_shuffle_blocks_seeded(block_orders):
     "Dataset.random_shuffle.",))
 def test_shuffle_rows_reorders(row_orders, digits, thresholds):
     kept, limit = assert_reordered(row_orders[0], digits, "shuffle_rows"), thresholds["kept_neighbours_shuffled"]
-    assert kept <= limit, (f"shuffle_rows kept {kept:.0%} of neighbouring rows together; a global shuffle keeps at "
-                           f"most {limit:.0%}")
+    assert kept <= limit, (f"shuffle_rows kept {kept:.0%} of neighbouring rows together; expected at most "
+                           f"{limit:.0%}, as a global shuffle keeps")
 
 
 @check(points=1, hint=(
@@ -668,4 +735,4 @@ def test_write_predictions_parquet(student, ds_preds, predictions, storage_path)
     assert len(written) == len(expected) and written["path"].is_unique, (
         f"expected one row per prediction ({len(expected)}); got {len(written)} rows")
     wrong = int(sum((merged[c] != merged[f"{c}_written"]).sum() for c in WRITTEN_COLUMNS[1:]))
-    assert wrong == 0, f"{wrong} labels in the parquet table differ from the predictions written"
+    assert wrong == 0, f"{wrong} labels in the parquet table differ from the predictions written; expected none"

@@ -13,6 +13,10 @@ embedded Ray's few CPUs always hold the replicas of the apps alive at the time:
   ``ImageClassifierIngress`` bound by the grader to that application's preprocessor and classifier
   (``build_composed_app`` itself is inspected, as ``build_app`` is, not deployed twice).
 
+Every argument is judged with a second value at no cost: ``build_app`` and ``build_composed_app`` are
+inspected with other replicas, GPUs and model path, ``autoscaling_config`` called with other bounds,
+and the classifier built in this process from a second model file whose labels are the first's plus one.
+
 Every expected label is the model's own prediction, computed here with ``torch.jit.load`` on the
 same images; graders never import the reference solution. The composition checks expect what the
 student's own preprocessor, then the model, make of the raw digits, so that a wrong preprocessor costs
@@ -36,8 +40,11 @@ from graders.engine import check, shapes, wait_for
 
 PER_DIGIT = 10  # images of each digit in one request: 100 images, the course's 100 handle calls
 GPU_SHARE = 0.1  # GPUs per classifier replica when grading on a GPU cluster
-INSPECT_REPLICAS, INSPECT_GPUS = 3, 0.5  # build_app arguments whose effect is inspected, never deployed
+# Arguments of build_app and build_composed_app whose effect is inspected, never deployed (nor the model read).
+INSPECTED = (("/lesson5/inspected/model.pt", {"num_replicas": 3, "num_gpus": 0.5}),
+             ("/lesson5/inspected/other-model.pt", {"num_replicas": 6, "num_gpus": 0.3}))
 MAX_REPLICAS = 2  # autoscaling_config(min_replicas=0, max_replicas=MAX_REPLICAS) for the classifier
+OTHER_SCALING = {"min_replicas": 3, "max_replicas": 7}  # autoscaling_config's second call, never deployed
 HOLD_S = 3600.0  # the grader's downscale delays: replicas, once up, stay until the lesson deletes them
 BURST_CLIENTS = 16  # concurrent clients of the autoscaling burst
 BURST_DIGITS = 2  # images of each digit in one burst request: cheap requests, many of them in flight
@@ -98,7 +105,8 @@ def pipeline_labels(student, raw: np.ndarray, model_path: str, reference: np.nda
         if inspect.isawaitable(result):
             result = asyncio.run(result)
         images = np.asarray(result["image"], dtype=np.float32)
-        assert images.shape == (len(raw), 1, 28, 28), "the student's preprocessor gives another shape"
+        assert images.shape == (len(raw), 1, 28, 28), (
+            f"the preprocessor gives shape {images.shape}; expected {(len(raw), 1, 28, 28)}")
         return model_labels(model_path, images)
     except Exception:
         return reference
@@ -108,9 +116,11 @@ def pipeline_labels(student, raw: np.ndarray, model_path: str, reference: np.nda
 def digits(data) -> Digits:
     """Public PNG digits and the model's labels for them (several digits, so no constant answer passes)."""
     found = read_digits(data.path("mnist_png"), data.path("mnist_model"))
-    assert len(set(found.labels.tolist())) > 1, "the grader's digits must not all get one label"
+    assert len(set(found.labels.tolist())) > 1, (
+        f"grader data: the model labels every digit {found.labels[0]}; expected several labels")
     unscaled = model_labels(data.path("mnist_model"), found.raw[:, None].astype(np.float32))
-    assert (unscaled != found.labels).any(), "the grader's digits must get other labels when left unnormalized"
+    assert (unscaled != found.labels).any(), (
+        "grader data: the model gives the digits left unnormalized the same labels; expected other labels")
     return found
 
 
@@ -172,6 +182,21 @@ def replica_states(app_name: str) -> dict[str, int]:
 def live_replicas(app_name: str) -> int:
     """Replicas of the app that run or are starting."""
     return sum(replica_states(app_name).values())
+
+
+def shifted_answers(student, model_path: str, images: np.ndarray, folder: Path) -> tuple:
+    """``predict``'s answers to ``images`` of a classifier built here from ``model_path``, and of one built
+    from a second file in ``folder`` whose labels are the first's plus one (answers made comparable: lists)."""
+    import asyncio
+    import inspect
+
+    answers = []
+    for model in (model_path, str(shapes.write_shifted_model(model_path, folder / "shifted.pt"))):
+        answer = student.OnlineMNISTClassifier.func_or_class(model).predict({"image": images.copy()})
+        answer = asyncio.run(answer) if inspect.isawaitable(answer) else answer
+        answers.append({k: np.asarray(v).tolist() for k, v in answer.items()} if isinstance(answer, dict)
+                       else repr(answer))
+    return tuple(answers)
 
 
 def available_cpus() -> float:
@@ -333,7 +358,7 @@ def test_classifier_bad_body(classifier):
 @check(points=2, hint=("A replica lives long and answers many requests: load the model once.",
                        "A deployment's __init__ runs once per replica.",
                        "Load the TorchScript file in __init__, keep it on self, use it in predict."))
-def test_classifier_loads_model_once(classifier, digits, data):
+def test_classifier_loads_model_once(student, classifier, digits, data, tmp_path):
     def settled():
         states = replica_states(classifier.name)
         return states and set(states) == {"RUNNING"}
@@ -350,6 +375,10 @@ def test_classifier_loads_model_once(classifier, digits, data):
         shapes.assert_survives_removal(classifier.model_copy.unlink, use, what="the deployed OnlineMNISTClassifier")
     finally:
         shutil.copy(data.path("mnist_model"), classifier.model_copy)
+    plain, shifted = shifted_answers(student, data.path("mnist_model"), digits.normalized[::PER_DIGIT], tmp_path)
+    assert plain != shifted, (
+        f"OnlineMNISTClassifier built from the model file and from a second one, whose labels are the first's plus "
+        f"one, answered predict the same: {str(plain)[:200]}; expected each to answer with the model at its local_path")
 
 
 # -- autoscaling --------------------------------------------------------------------------------
@@ -370,18 +399,35 @@ def outdated_settings(config: dict) -> list[str]:
     return problems
 
 
+def other_scaling(student) -> tuple[str, dict]:
+    """``autoscaling_config`` called with ``OTHER_SCALING``: (the call, its replica bounds, Serve's defaults for
+    those left out). Not validated: a bound written in may clash with the other one given, and each check
+    judges its own bound."""
+    from ray.serve.config import AutoscalingConfig
+
+    config, defaults = student.autoscaling_config(**OTHER_SCALING), AutoscalingConfig()
+    bounds = {key: config.get(key, getattr(defaults, key))
+              for key in ("min_replicas", "initial_replicas", "max_replicas")}
+    return "autoscaling_config(" + ", ".join(f"{k}={v}" for k, v in OTHER_SCALING.items()) + ")", bounds
+
+
 @check(points=3, hint=("min_replicas 0: no replica until requests come; Serve starts one for the first request.",
                        "autoscaling_config keys: min_replicas, initial_replicas, max_replicas, "
                        "target_ongoing_requests, upscale_delay_s, look_back_period_s.",
                        "Return the min_replicas and max_replicas you are given, initial_replicas equal to "
                        "min_replicas, and a look_back_period_s above 10 s; no metrics_interval_s."))
-def test_autoscaling_from_zero(classifier, digits):
+def test_autoscaling_from_zero(student, classifier, digits):
     if classifier.config_error is not None:
         raise classifier.config_error
+    call, other = other_scaling(student)
+    least = OTHER_SCALING["min_replicas"]
+    assert other["min_replicas"] == least and other["initial_replicas"] in (None, least), (
+        f"{call} has min_replicas {other['min_replicas']} and initial_replicas {other['initial_replicas']}; "
+        f"expected {least} for both (or no initial_replicas)")
     config, seen = classifier.autoscaling, classifier.from_zero
     problems = outdated_settings(config)
     assert not problems, (f"autoscaling_config(min_replicas=0, max_replicas={MAX_REPLICAS}) = {config}: "
-                          + "; ".join(problems))
+                          + "; ".join(problems) + "; expected settings today's Serve accepts")
     replicas, cpus = seen.replicas_at_deploy, seen.cpus_held
     assert replicas == 0 and cpus < 0.5, (
         f"right after deploying with autoscaling_config(min_replicas=0, max_replicas={MAX_REPLICAS}) = {config}, "
@@ -416,7 +462,7 @@ def burst(url: str, body: bytes, *, clients: int, seconds: float):
                        "autoscaling_config: target_ongoing_requests, upscale_delay_s (default 30 s), max_replicas.",
                        "A small target_ongoing_requests, an upscale_delay_s of a second or two, and the "
                        "max_replicas you are given."))
-def test_autoscaling_adds_replicas(classifier, digits, thresholds):
+def test_autoscaling_adds_replicas(student, classifier, digits, thresholds):
     from ray.serve.config import AutoscalingConfig
 
     if classifier.config_error is not None:
@@ -424,9 +470,11 @@ def test_autoscaling_adds_replicas(classifier, digits, thresholds):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         config = AutoscalingConfig(**classifier.autoscaling)
-    assert config.max_replicas == MAX_REPLICAS, (
-        f"autoscaling_config(min_replicas=0, max_replicas={MAX_REPLICAS}) has max_replicas {config.max_replicas}; "
-        f"expected {MAX_REPLICAS}, the value it was given")
+    call, other = other_scaling(student)
+    first = f"autoscaling_config(min_replicas=0, max_replicas={MAX_REPLICAS})"
+    for asked, wanted, got in ((first, MAX_REPLICAS, config.max_replicas),
+                               (call, OTHER_SCALING["max_replicas"], other["max_replicas"])):
+        assert got == wanted, f"{asked} has max_replicas {got}; expected {wanted}, the value it was given"
     # The from-zero burst may have added the second replica already; if not, a sustained burst must.
     counts = [classifier.from_zero.peak, live_replicas(classifier.name)]
     limit = thresholds["upscale_within_s"]
@@ -486,7 +534,8 @@ def preprocessor_app(student, serve_apps) -> PreprocessorApp:
     from ray import serve
     from ray.serve.context import _get_global_client
 
-    name, prefix = serve_apps.new("mnist-preprocessor")
+    name, _ = serve_apps.new("mnist-preprocessor")
+    prefix = f"/{name}-route"  # not "/" + name: a route made from the name does not pass
     before = set(serve.status().applications)
     strays = ()
     try:
@@ -531,7 +580,7 @@ class Service:
 def service(student, data, serve_apps, use_gpu) -> Service:
     """The student's ``build_app``, deployed once, after the apps before it are deleted (their CPUs)."""
     serve_apps.delete_all()
-    app = student.build_app(data.path("mnist_model"), num_gpus=GPU_SHARE if use_gpu else 0)
+    app = student.build_app(data.path("mnist_model"), num_replicas=1, num_gpus=GPU_SHARE if use_gpu else 0)
     name, prefix, _ = deploy(app, serve_apps, "mnist-service")
     return Service(name, serve_apps.url(prefix, "/predict"))
 
@@ -558,39 +607,49 @@ def test_ingress_bad_body(service):
 
 
 def inspect_app(app, name: str):
-    """``(ingress name, {deployment: GPUs per replica}, {deployment: replicas})`` of a bound application."""
+    """``(ingress name, {deployment: GPUs per replica}, {deployment: replicas}, {deployment: its bound
+    arguments})`` of a bound application."""
     from ray.serve._private.build_app import build_app as finalize
 
     built = finalize(app, name=name)
     gpus = {d.name: (d.ray_actor_options or {}).get("num_gpus", 0) for d in built.deployments}
     replicas = {d.name: d.num_replicas for d in built.deployments}
-    return built.ingress_deployment_name, gpus, replicas
+    bound = {d.name: [str(a) for a in (*d.init_args, *(d.init_kwargs or {}).values())] for d in built.deployments}
+    return built.ingress_deployment_name, gpus, replicas, bound
 
 
-def assert_composition(ingress: str, gpus: dict, call: str, expected_ingress: str) -> None:
-    """The app's ingress is ``expected_ingress`` bound to the preprocessor and the classifier; only the
-    classifier has GPUs, ``INSPECT_GPUS`` of them."""
+def assert_composition(app, model_path: str, asked: dict, call: str, expected_ingress: str) -> dict:
+    """The app's ingress is ``expected_ingress`` bound to the preprocessor and to the classifier of
+    ``model_path``; only the classifier has GPUs, ``asked["num_gpus"]`` of them. Its replicas."""
     __tracebackhide__ = True
+    ingress, gpus, replicas, bound = inspect_app(app, f"lesson5-inspect-{expected_ingress.lower()}")
     wanted = {expected_ingress, "OnlineMNISTPreprocessor", "OnlineMNISTClassifier"}
     assert ingress == expected_ingress and set(gpus) == wanted, (
         f"{call} holds deployments {sorted(gpus)} with ingress {ingress}; expected {expected_ingress} bound "
         "to OnlineMNISTPreprocessor and OnlineMNISTClassifier")
-    expected_gpus = {name: INSPECT_GPUS if name == "OnlineMNISTClassifier" else 0 for name in gpus}
-    assert gpus == expected_gpus, (f"{call}: GPUs per replica {gpus}; expected {INSPECT_GPUS} GPU for the "
+    expected_gpus = {name: asked["num_gpus"] if name == "OnlineMNISTClassifier" else 0 for name in gpus}
+    assert gpus == expected_gpus, (f"{call}: GPUs per replica {gpus}; expected {asked['num_gpus']} GPU for the "
                                    "classifier, none for the other deployments")
+    assert model_path in bound["OnlineMNISTClassifier"], (
+        f"{call} binds OnlineMNISTClassifier to {bound['OnlineMNISTClassifier']}; expected the model_path given")
+    return replicas
+
+
+def called(function: str, model_path: str, asked: dict) -> str:
+    return f"{function}({model_path!r}, " + ", ".join(f"{k}={v}" for k, v in asked.items()) + ")"
 
 
 @check(points=2, hint=("Deployment options (replicas, resources) are set before binding.",
                        ".options(num_replicas=..., ray_actor_options={'num_gpus': ...}) returns a new deployment.",
-                       "Set both on the classifier, then pass the bound preprocessor and classifier to the ingress."))
-def test_build_app_resources(student, data):
-    call = f"build_app(model_path, num_replicas={INSPECT_REPLICAS}, num_gpus={INSPECT_GPUS})"
-    ingress, gpus, replicas = inspect_app(
-        student.build_app(data.path("mnist_model"), num_replicas=INSPECT_REPLICAS, num_gpus=INSPECT_GPUS),
-        "lesson5-inspect")
-    assert_composition(ingress, gpus, call, "ImageServiceIngress")
-    assert replicas["OnlineMNISTClassifier"] == INSPECT_REPLICAS, (
-        f"{call}: replicas {replicas}; expected {INSPECT_REPLICAS} replicas of the classifier")
+                       "Set both on the classifier, bind it to the model path, then pass the bound preprocessor "
+                       "and classifier to the ingress."))
+def test_build_app_resources(student):
+    for model_path, asked in INSPECTED:
+        call = called("build_app", model_path, asked)
+        replicas = assert_composition(student.build_app(model_path, **asked), model_path, asked, call,
+                                      "ImageServiceIngress")
+        assert replicas["OnlineMNISTClassifier"] == asked["num_replicas"], (
+            f"{call}: replicas {replicas}; expected {asked['num_replicas']} replicas of the classifier")
 
 
 @pytest.fixture(scope="module")
@@ -641,11 +700,11 @@ def test_composed_bad_body(composed):
 @check(points=2, hint=("The composed app binds the ingress to a bound preprocessor and a bound classifier.",
                        "ray_actor_options={'num_gpus': ...} in .options(...) before .bind(model_path).",
                        "Give the classifier num_gpus; bind ImageClassifierIngress to both bound deployments."))
-def test_build_composed_app(student, data):
-    call = f"build_composed_app(model_path, num_gpus={INSPECT_GPUS})"
-    ingress, gpus, _ = inspect_app(student.build_composed_app(data.path("mnist_model"), num_gpus=INSPECT_GPUS),
-                                   "lesson5-inspect-composed")
-    assert_composition(ingress, gpus, call, "ImageClassifierIngress")
+def test_build_composed_app(student):
+    for model_path, asked in INSPECTED:
+        asked = {"num_gpus": asked["num_gpus"]}
+        assert_composition(student.build_composed_app(model_path, **asked), model_path, asked,
+                           called("build_composed_app", model_path, asked), "ImageClassifierIngress")
 
 
 ### BEGIN HIDDEN TESTS

@@ -57,7 +57,7 @@ def test_gradebook_has_every_student_and_the_honest_grade(batch):
     ("dave", "lesson1_fake::finishes", "budget of 3 s"),
     ("erin", "lesson1_fake::add", "grading process died"),
     ("grace", "lesson1_fake::finishes", "MemoryError"),
-    ("bob", "lesson2_remote::remote_double", "lesson2_remote.py is missing"),
+    ("bob", "lesson2_remote::remote_double", "`lesson2_remote.py` is missing"),
 ])
 def test_hostile_submissions_get_a_clear_message(batch, student, check, words):
     result = feedback(batch, student)[check]

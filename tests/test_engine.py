@@ -84,7 +84,7 @@ def test_broken_lesson_scores_zero_and_others_still_graded(tmp_path):
     tests = by_name(result)
     assert all(t["score"] == 0 for t in result["tests"])
     assert "SyntaxError" in tests["lesson1_fake::add"]["output"] and "line 1" in tests["lesson1_fake::add"]["output"]
-    assert "lesson2_remote.py is missing" in tests["lesson2_remote::remote_double"]["output"]
+    assert "`lesson2_remote.py` is missing" in tests["lesson2_remote::remote_double"]["output"]
 
 
 def test_hang_fails_only_that_check():

@@ -6,7 +6,8 @@ test's own, seen through ``$ROOT/venv``), then the real ``run_autograder`` on ea
 
 Lesson 4 only (the fastest lesson to grade), one bundle and one setup for every case. The public
 fixtures come from the checkout's cache (training the model takes minutes); ``setup.sh`` builds the
-graders' hidden variants, and grading builds nothing more.
+graders' hidden variants, and grading builds nothing more. One run gets a budget too short for it: it
+stops with the checks it graded, and its results.json holds them while it runs.
 """
 from __future__ import annotations
 
@@ -17,18 +18,24 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import nbformat
 import pytest
 
 import kit
-from graders.engine import catalog, notebook, release
+from graders.engine import autograder as runner
+from graders.engine import catalog, course, gradescope, notebook, release, results, stream
+from test_markdown import assert_renders_as_written, seen
 
 LESSON = "lesson4_data"
 CHECKS = catalog.checks(LESSON)
+TIMEOUT_MIN = 15  # the zip's budget: well above lesson 4's time on a loaded 2-core machine
+SHORT_BUDGET_MIN = 1.5  # a minute of grading after the margin: the stubs, Ray's start, lesson 4's first checks
+OUT_OF_TIME = "the autograder's time ran out before this check"
 FORMATS = {"text", "html", "simple_format", "md", "ansi"}
 VISIBILITIES = {"hidden", "after_due_date", "after_published", "visible"}
 TOP_KEYS = {"score", "max_score", "execution_time", "output", "output_format", "test_output_format",
@@ -73,21 +80,32 @@ class Autograder:
     def fixtures(self) -> set[str]:
         return {p.name for p in (self.kit / "fixtures" / ".cache").iterdir() if not p.name.endswith(".lock")}
 
-    def run(self, files: dict[str, str | bytes], root: Path | None = None, env: dict | None = None) -> tuple[dict, str]:
-        """Upload ``files`` (path in the submission: content), run ``run_autograder``; (results.json, stdout)."""
+    def start(self, files: dict[str, str | bytes], root: Path | None = None, env: dict | None = None) -> subprocess.Popen:
+        """Upload ``files`` (path in the submission: content), start ``run_autograder`` (no results.json yet, as
+        in Gradescope's fresh container)."""
         root = root or self.root
+        (root / "results" / "results.json").unlink(missing_ok=True)
         submission = root / "submission"
         shutil.rmtree(submission, ignore_errors=True)
         submission.mkdir(parents=True)
         for name, content in files.items():
             (submission / name).parent.mkdir(parents=True, exist_ok=True)
             (submission / name).write_bytes(content if isinstance(content, bytes) else content.encode())
-        proc = subprocess.run(["bash", str(root / "run_autograder")], cwd=root, capture_output=True, text=True,
-                              timeout=900, env={**CLEAN_ENV, "AUTOGRADER_ROOT": str(root), **(env or {})})
-        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-        result = json.loads((root / "results" / "results.json").read_text())
+        return subprocess.Popen(["bash", str(root / "run_autograder")], cwd=root, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True,
+                                env={**CLEAN_ENV, "AUTOGRADER_ROOT": str(root), **(env or {})})
+
+    def run(self, files: dict[str, str | bytes], root: Path | None = None, env: dict | None = None) -> tuple[dict, str]:
+        """Upload ``files``, run ``run_autograder`` to its end; (results.json, stdout)."""
+        proc = self.start(files, root, env)
+        stdout, _ = proc.communicate(timeout=900)
+        return self.results(proc.returncode, stdout, root)
+
+    def results(self, code: int, stdout: str, root: Path | None = None) -> tuple[dict, str]:
+        assert code == 0, stdout[-6000:]
+        result = json.loads(((root or self.root) / "results" / "results.json").read_text())
         validate(result)
-        return result, proc.stdout + proc.stderr
+        return result, stdout
 
 
 def unpack(zip_path: Path, dest: Path) -> None:
@@ -104,7 +122,7 @@ def autograder(tmp_path_factory) -> Autograder:
     """The zip built by the real command, unpacked in ``ROOT/source``, ``setup.sh`` run once."""
     tmp = tmp_path_factory.mktemp("gradescope")
     zip_path = tmp / "autograder.zip"
-    proc = kit.run_graders("gradescope", str(zip_path), "--lessons", "4")
+    proc = kit.run_graders("gradescope", str(zip_path), "--lessons", "4", "--timeout", str(TIMEOUT_MIN))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     root = tmp / "autograder"
     unpack(zip_path, root / "source")
@@ -135,6 +153,13 @@ def by_name(result: dict) -> dict[str, dict]:
     return {t["name"]: t for t in result["tests"]}
 
 
+def checks_of(result: dict) -> list[dict]:
+    """The tests of results.json that are checks (the summary test, always first, aside)."""
+    first = result["tests"][0]
+    assert first["name"] == results.SUMMARY_TEST and first["visibility"] == "visible", first
+    return result["tests"][1:]
+
+
 def test_zip_holds_the_scripts_and_the_graders_but_no_solution(autograder):
     with zipfile.ZipFile(autograder.zip_path) as bundle:
         modes = {i.filename: i.external_attr >> 16 & 0o777 for i in bundle.infolist()}
@@ -144,6 +169,10 @@ def test_zip_holds_the_scripts_and_the_graders_but_no_solution(autograder):
     assert "hidden=True" in (autograder.kit / "graders" / f"{LESSON}.py").read_text()  # hidden checks graded
     assert {"course.toml", "__init__.py"} <= {p.name for p in (autograder.kit / "graders").iterdir()}
     assert (autograder.kit / "pyproject.toml").is_file() and "ray[" in (autograder.kit / "requirements.txt").read_text()
+    scripts = {name: (autograder.root / "source" / name).read_text() for name in ("setup.sh", "run_autograder")}
+    assert f'GRADERS_TIMEOUT_MIN="${{GRADERS_TIMEOUT_MIN:-{TIMEOUT_MIN}}}"' in scripts["run_autograder"]
+    python = "{0.major}.{0.minor}.{0.micro}".format(sys.version_info)
+    assert f'uv python install "{python}"' in scripts["setup.sh"] and f'uv=={gradescope.UV}' in scripts["setup.sh"]
 
 
 def test_setup_installs_the_bundled_kit_and_builds_every_fixture(autograder):
@@ -155,9 +184,25 @@ def test_setup_installs_the_bundled_kit_and_builds_every_fixture(autograder):
     assert {"model-v1", "mnist_png-v1-s0", "mnist_png-v1-s1", "taxi-v1-s1"} <= autograder.fixtures()
 
 
+def test_setup_stops_on_a_python_other_than_the_pinned_one(autograder, tmp_path):
+    """The image's Python is checked before anything is installed: another version stops the build, saying why."""
+    python = "{0.major}.{0.minor}.{0.micro}".format(sys.version_info)
+    other = next((p for p in ("/usr/bin/python3", "/usr/local/bin/python3", "/usr/bin/python3.11") if Path(p).is_file()
+                  and subprocess.run([p, "-c", "import sys; print('{0.major}.{0.minor}.{0.micro}'.format(sys.version_info))"],
+                                     capture_output=True, text=True).stdout.strip() not in ("", python)), None)
+    if other is None:
+        pytest.skip(f"no Python here but {python}")
+    (tmp_path / "source").symlink_to(autograder.root / "source")
+    subprocess.run([other, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    proc = subprocess.run(["bash", str(tmp_path / "source" / "setup.sh")], capture_output=True, text=True, timeout=300,
+                          env={**CLEAN_ENV, "AUTOGRADER_ROOT": str(tmp_path), "GRADERS_DEPS_PRESENT": "1"})
+    assert proc.returncode != 0 and f"not the final release {python} that the kit's dependencies are pinned on" in proc.stderr
+    assert "Successfully installed" not in proc.stdout, proc.stdout  # stopped before installing the kit
+
+
 def test_reference_in_a_folder_scores_full_marks(reference):
     result, stdout, _ = reference
-    lost = [f"{t['name']}: {t['output']}" for t in result["tests"] if t["score"] < t["max_score"]]
+    lost = [f"{t['name']}: {t['output']}" for t in checks_of(result) if t["score"] < t["max_score"]]
     assert not lost, "\n".join(lost) + stdout[-3000:]
     assert result["score"] == result["max_score"] == sum(c.points for c in CHECKS)
     assert f"`my-work/exercises/{LESSON}.py`" in result["output"]
@@ -166,12 +211,23 @@ def test_reference_in_a_folder_scores_full_marks(reference):
 def test_results_follow_the_spec(reference):
     result, _, _ = reference
     tests = by_name(result)
+    assert [t["name"] for t in checks_of(result)] == [c.qualified_name for c in CHECKS]
     assert [tests[c.qualified_name]["number"] for c in CHECKS] == [f"4.{i}" for i in range(1, len(CHECKS) + 1)]
     for info in CHECKS:
         test = tests[info.qualified_name]
         assert test["visibility"] == ("after_published" if info.hidden else "visible")
         assert test["output_format"] == "md" and test["status"] == "passed"
     assert any(c.hidden for c in CHECKS) and result["execution_time"] > 0
+
+
+def test_summary_counts_the_public_checks_and_announces_the_hidden_ones(reference):
+    result, _, _ = reference
+    public, hidden = [c for c in CHECKS if not c.hidden], [c for c in CHECKS if c.hidden]
+    summary = result["tests"][0]
+    assert summary["name"] == results.SUMMARY_TEST and summary["visibility"] == "visible" and summary["max_score"] == 0
+    assert seen(summary["output"]).text == (
+        f"{len(public)} of {len(public)} public checks passed. {len(hidden)} hidden checks, worth "
+        f"{sum(c.points for c in hidden):g} points, are graded too: they show once the grades are published.")
 
 
 def test_grading_builds_no_fixture(reference, autograder):
@@ -181,21 +237,22 @@ def test_grading_builds_no_fixture(reference, autograder):
 
 def test_stub_reads_not_started(autograder):
     result, _ = autograder.run({f"{LESSON}.py": (kit.KIT / "exercises" / f"{LESSON}.py").read_text()})
-    assert result["score"] == 0 and len(result["tests"]) == len(CHECKS)
-    assert all(t["output"].startswith("not started") and t["status"] == "failed" for t in result["tests"])
+    assert result["score"] == 0 and len(checks_of(result)) == len(CHECKS)
+    assert all(t["output"].startswith("not started") and t["status"] == "failed" for t in checks_of(result))
+    assert seen(result["tests"][0]["output"]).text.startswith(f"0 of {len([c for c in CHECKS if not c.hidden])} public")
 
 
 def test_syntax_error_scores_zero_and_says_where(autograder):
     result, _ = autograder.run({f"{LESSON}.py": "def normalize(batch):\n    return batch[\n"})
     assert result["score"] == 0
-    output = result["tests"][0]["output"]
+    output = checks_of(result)[0]["output"]
     assert "SyntaxError" in output and "line" in output and str(autograder.root) not in output, output
 
 
 def test_unreadable_notebook_scores_zero_with_the_reason(autograder):
     result, _ = autograder.run({f"{LESSON}.ipynb": "{ this is not a notebook"})
     assert result["score"] == 0 and all(t["name"] != "Autograder failed" for t in result["tests"])
-    assert f"{LESSON}.ipynb could not be read as a notebook" in result["tests"][0]["output"]
+    assert f"{LESSON}.ipynb could not be read as a notebook" in checks_of(result)[0]["output"]
 
 
 @pytest.mark.parametrize("files", [{}, {"notes.txt": "my answers are in my head", "lesson4.py": "x = 1\n"}],
@@ -217,7 +274,7 @@ def test_notebook_upload_is_graded_from_its_answer_cells(autograder, tmp_path):
     released = nbformat.read(course / "release" / LESSON / f"{LESSON}.ipynb", as_version=4)
     solution = notebook.fill_answers(released, (kit.KIT / "solutions" / f"{LESSON}.py").read_text())
     result, stdout = autograder.run({f"{LESSON}.ipynb": nbformat.writes(solution)})
-    lost = [f"{t['name']}: {t['output']}" for t in result["tests"] if t["score"] < t["max_score"]]
+    lost = [f"{t['name']}: {t['output']}" for t in checks_of(result) if t["score"] < t["max_score"]]
     assert not lost and result["score"] == sum(c.points for c in CHECKS), "\n".join(lost) + stdout[-3000:]
     assert f"`{LESSON}.ipynb`" in result["output"]
 
@@ -238,3 +295,74 @@ def test_kit_that_cannot_start_still_writes_results(autograder, tmp_path):
     result, stdout = autograder.run({f"{LESSON}.py": "x = 1\n"}, root=tmp_path)
     assert result["score"] == 0 and result["tests"][0]["name"] == "Autograder failed"
     assert "without writing results.json" in stdout
+
+
+HANGS_AT_NORMALIZE = "\n\ndef normalize(batch):\n    import time\n    time.sleep(3600)\n"
+
+
+@pytest.fixture(scope="module")
+def short_budget(autograder) -> tuple[dict, list[dict], dict, float]:
+    """Every lesson of the kit within ``SHORT_BUDGET_MIN``: lessons 1, 2, 3 and 5 as their stubs, lesson 4 the
+    reference whose ``normalize`` never returns. (final results.json, those seen while it ran, the checks
+    streamed as graded, wall seconds)."""
+    files = {f"{name}.py": (kit.KIT / "exercises" / f"{name}.py").read_text() for name in course.lessons()}
+    files[f"{LESSON}.py"] = (kit.KIT / "solutions" / f"{LESSON}.py").read_text() + HANGS_AT_NORMALIZE
+    started, seen_running = time.monotonic(), []
+    proc = autograder.start(files, env={"GRADERS_LESSONS": ",".join(course.lessons()),
+                                        runner.TIMEOUT_ENV: str(SHORT_BUDGET_MIN)})
+    path = autograder.root / "results" / "results.json"
+    while proc.poll() is None:
+        if path.is_file():  # written whole each time (a rename): never half a file
+            seen_running.append(json.loads(path.read_text()))
+        time.sleep(0.5)
+    wall = time.monotonic() - started
+    result, _ = autograder.results(proc.returncode, proc.stdout.read())
+    return result, seen_running, stream.read(autograder.root / "work" / "stream.jsonl").finished, wall
+
+
+def test_a_budget_too_short_keeps_the_finished_checks_and_scores_the_rest_zero(short_budget, autograder):
+    result, _, graded, wall = short_budget
+    budget = SHORT_BUDGET_MIN * 60
+    assert wall < budget + 20 and result["execution_time"] <= budget, (wall, result["execution_time"])
+    staged = str(autograder.root / "work" / "submission")
+    for test in checks_of(result):
+        if test["name"] in graded:  # graded: its own score and feedback
+            check = graded[test["name"]]
+            assert test["score"] == check.points
+            if check.status == results.PASSED:
+                assert test["output"] == "Passed." and test["status"] == "passed", test
+            else:
+                assert_renders_as_written(test["output"], replace(check, message=check.message.replace(staged, "your submission")))
+        else:
+            assert test["score"] == 0 and test["status"] == "failed" and OUT_OF_TIME in seen(test["output"]).text, test
+    lesson = {name: [t for t in checks_of(result) if t["name"].startswith(f"{name}::")] for name in course.lessons()}
+    assert all(t["name"] in graded and t["output"].startswith("not started")
+               for name in ("lesson1_taxi", "lesson2_train", "lesson3_tune") for t in lesson[name])
+    assert lesson["lesson5_serve"] and not any(t["name"] in graded for t in lesson["lesson5_serve"])
+    assert f"{LESSON}::normalize_values" not in graded  # stopped inside it, before its own 180 s budget
+    assert result["score"] == sum(t["score"] for t in checks_of(result))
+    assert len(checks_of(result)) == sum(len(catalog.checks(name)) for name in course.lessons())
+
+
+def test_results_json_holds_the_finished_checks_while_the_run_goes_on(short_budget):
+    """What a run stopped by Gradescope leaves: results.json, rewritten as each check ends."""
+    final, seen_running, _, _ = short_budget
+    partial = [r for r in seen_running if 0 < sum(OUT_OF_TIME not in t["output"] for t in checks_of(r)) < len(checks_of(r))]
+    assert partial, f"{len(seen_running)} results.json seen while it ran, none with some checks graded"
+    for result in partial:
+        validate(result)
+        assert [t["name"] for t in checks_of(result)] == [t["name"] for t in checks_of(final)]
+    graded_counts = [sum(OUT_OF_TIME not in t["output"] for t in checks_of(r)) for r in seen_running]
+    assert graded_counts == sorted(graded_counts)  # rewritten as checks end, never losing one
+
+
+def test_a_stopped_run_leaves_no_process_behind(short_budget, autograder):
+    """Grading stopped at the budget ends its whole process group, the embedded Ray included."""
+    mine = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if str(autograder.root).encode() in environ.read_bytes():
+                mine.append(environ.parent.name)
+        except OSError:
+            continue
+    assert mine == [], [Path(f"/proc/{pid}/cmdline").read_bytes()[:200] for pid in mine]

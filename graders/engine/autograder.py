@@ -5,6 +5,11 @@ graders read, public and hidden, so that no submission pays for it. ``run`` (fro
 once per submission) finds the lesson files wherever the student put them, grades them with ``python
 -m graders grade`` and writes ``results/results.json`` under ``$AUTOGRADER_ROOT`` (``/autograder``).
 
+The whole run has a budget (``$GRADERS_TIMEOUT_MIN``, set when the zip is built: the assignment's timeout
+on Gradescope, which shows nothing at all for a run it stops). Grading stops ``MARGIN_S`` before it
+ends, and results.json is rewritten as each check ends (from the grading's results stream), so a run
+stopped by either keeps the checks finished so far; the others score zero with the reason.
+
 A submission is whatever the student uploaded: the lesson modules at the top or in folders at any
 depth (a zip Gradescope unpacked, ``exercises/``), a zip left packed, or the lesson notebooks of the
 nbgrader path (``lessonN_*.ipynb``), whose answer and given cells make the module (``notebook``).
@@ -21,11 +26,22 @@ import sys
 import time
 import traceback
 import zipfile
+from dataclasses import replace
 from pathlib import Path
+from typing import Callable
 
-from graders.engine import catalog, course, results
+from graders.engine import catalog, course, results, stream
+from graders.engine.feedback import md_code
+from graders.engine.supervise import ENDED_MSG, complete, kill_group
 
-ROOT_ENV, LESSONS_ENV = "AUTOGRADER_ROOT", "GRADERS_LESSONS"
+ROOT_ENV, LESSONS_ENV, TIMEOUT_ENV = "AUTOGRADER_ROOT", "GRADERS_LESSONS", "GRADERS_TIMEOUT_MIN"
+TIMEOUT_MIN = 20
+"""The whole run's budget in minutes when the zip is built without ``--timeout`` (Gradescope: 10 by default, 40 at most)."""
+MARGIN_S = 30
+"""Seconds of the budget kept for what is not grading: the container's start, stopping Ray, writing results.json."""
+POLL_S = 1.0
+OUT_OF_TIME = ("not graded: the autograder's time ran out before this check ended (its budget: {minutes:g} minutes "
+               "for the whole submission); it scores zero.")
 IGNORED_PARTS = ("__MACOSX", "__pycache__", ".ipynb_checkpoints")
 KIT_FAILED = ("The autograder itself failed ({cause}), not your code: this is not your grade. "
               "Your instructor can see the details; submit again later or tell them.")
@@ -39,6 +55,16 @@ def autograder_root() -> Path:
 def chosen_lessons() -> list[course.Lesson]:
     """The lessons this autograder grades (``$GRADERS_LESSONS``, set by ``run_autograder``; default all)."""
     return course.select(os.environ.get(LESSONS_ENV) or None)
+
+
+def total_points(lessons: list[course.Lesson]) -> float:
+    """The points of every check of ``lessons``: the assignment's total on Gradescope."""
+    return sum(check.points for lesson in lessons for check in catalog.checks(lesson.name))
+
+
+def budget_minutes() -> float:
+    """The whole run's budget (``$GRADERS_TIMEOUT_MIN``, set by ``run_autograder``)."""
+    return float(os.environ.get(TIMEOUT_ENV) or TIMEOUT_MIN)
 
 
 def build_fixtures() -> list[str]:
@@ -117,7 +143,7 @@ def notebook_module(path: Path) -> str:
 
 def _listing(submission: Path, limit: int = 20) -> str:
     files = sorted(str(p.relative_to(submission)) for p in submission.rglob("*") if p.is_file())
-    shown = ", ".join(f"`{f}`" for f in files[:limit]) + (f" and {len(files) - limit} more" if len(files) > limit else "")
+    shown = ", ".join(md_code(f) for f in files[:limit]) + (f" and {len(files) - limit} more" if len(files) > limit else "")
     return shown or "nothing"
 
 
@@ -129,7 +155,7 @@ def summary(found: dict[str, Path], lessons: list[course.Lesson], submission: Pa
     """The top-level output: which file was graded for each lesson, and which lessons had none."""
     def shown(path: Path) -> str:
         top = next(f for f in folders if path.is_relative_to(f))
-        return f"`{path.relative_to(top)}`" + ("" if top == submission else " (inside your zip)")
+        return md_code(str(path.relative_to(top))) + ("" if top == submission else " (inside your zip)")
 
     lines = [f"- {l.name}: graded {shown(found[l.name])}" if l.name in found
              else f"- {l.name}: **no `{l.filename}` or `{l.name}.ipynb` found**, so the lesson scores zero"
@@ -137,21 +163,51 @@ def summary(found: dict[str, Path], lessons: list[course.Lesson], submission: Pa
     return "Files graded:\n\n" + "\n".join(lines)
 
 
-def grade(staged: Path, lessons: list[course.Lesson], json_path: Path) -> dict:
-    """``python -m graders grade`` on the staged folder; its results.json, or a RuntimeError saying why not."""
-    command = [sys.executable, "-m", "graders", "grade", str(staged), "--json", str(json_path),
+def grade(staged: Path, lessons: list[course.Lesson], stream_path: Path, *, deadline: float,
+          publish: Callable[[results.Report], None]) -> results.Report:
+    """``python -m graders grade`` on the staged folder until it ends or ``deadline`` (``time.monotonic``);
+    ``publish`` gets the report so far as each check ends. Checks left at the deadline score zero, saying so."""
+    command = [sys.executable, "-m", "graders", "grade", str(staged), "--results-stream", str(stream_path),
                "--lessons", ",".join(l.name for l in lessons)]
     print("autograder: " + " ".join(command), flush=True)
-    code = subprocess.run(command, cwd=course.KIT_ROOT).returncode
-    if code != 0 or not json_path.is_file():
-        raise RuntimeError(f"`python -m graders grade` ended with exit status {code}"
-                           + ("" if json_path.is_file() else " without writing its results"))
-    return json.loads(json_path.read_text())
+    out_of_time = OUT_OF_TIME.format(minutes=budget_minutes())
+    stream_path.unlink(missing_ok=True)
+    proc, shown, stopped = subprocess.Popen(command, cwd=course.KIT_ROOT, start_new_session=True), -1, False
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            streamed = stream.read(stream_path)  # RayUnavailable: the kit failed, not the student
+            if len(streamed.finished) != shown:
+                shown = len(streamed.finished)
+                publish(complete(staged.name, streamed, lessons, out_of_time, []))
+            time.sleep(POLL_S)
+    finally:
+        if proc.poll() is None:
+            stopped = True
+            kill_group(proc)
+    streamed = stream.read(stream_path)
+    if stopped:
+        print(f"autograder: the budget of {budget_minutes():g} minutes less {MARGIN_S} s ran out: grading stopped "
+              f"after {len(streamed.finished)} checks", flush=True)
+    elif proc.returncode != 0:
+        raise RuntimeError(f"`python -m graders grade` ended with exit status {proc.returncode}")
+    return complete(staged.name, streamed, lessons, out_of_time if stopped else ENDED_MSG, [])
 
 
-def run(root: Path) -> dict:
-    """Grade ``root/submission``; return the results.json to write (never raises for a student's upload)."""
-    started, lessons = time.monotonic(), chosen_lessons()
+def gradescope_result(report: results.Report, staged: Path, *, started: float, output: str) -> dict:
+    """results.json for ``report``: the summary test first, the staging folder named "your submission"."""
+    def named(message: str) -> str:
+        return message.replace(str(staged.resolve()), "your submission").replace(str(staged), "your submission")
+
+    checks = [replace(c, message=named(c.message)) for c in report.checks]
+    graded = results.to_gradescope(replace(report, checks=checks))
+    graded["tests"].insert(0, results.summary_test(report))
+    return results.with_summary(graded, execution_time=time.monotonic() - started, output=output)
+
+
+def run(root: Path, started: float) -> dict:
+    """Grade ``root/submission``; return the results.json to write (never raises for a student's upload).
+    Meanwhile results.json holds the checks graded so far, the others at zero with the reason."""
+    lessons = chosen_lessons()
     submission, work = root / "submission", root / "work"
     shutil.rmtree(work, ignore_errors=True)
     folders = unpack_zips(submission, work / "unzipped") if submission.is_dir() else []
@@ -159,21 +215,23 @@ def run(root: Path) -> dict:
     if not found:
         output = (f"No lesson file found in your submission (it holds {_listing(submission) if folders else 'nothing'}). "
                   f"Expected {expected_files(lessons)}, at the top of your upload or in a folder.")
-        points = sum(check.points for lesson in lessons for check in catalog.checks(lesson.name))
-        result = {"score": 0.0, "max_score": points, "stdout_visibility": "hidden", "tests": []}
+        result = {"score": 0.0, "max_score": total_points(lessons), "stdout_visibility": "hidden", "tests": []}
         return results.with_summary(result, execution_time=time.monotonic() - started, output=output)
-    stage(found, work / "submission")
-    graded = grade(work / "submission", lessons, work / "graded.json")
-    for test in graded["tests"]:  # the staging folder means nothing to a student
-        test["output"] = test["output"].replace(str(work / "submission"), "your submission")
-    return results.with_summary(graded, execution_time=time.monotonic() - started,
-                                output=summary(found, lessons, submission, folders))
+    staged = work / "submission"
+    stage(found, staged)
+    note = summary(found, lessons, submission, folders)
+    report = grade(staged, lessons, work / "stream.jsonl", deadline=started + budget_minutes() * 60 - MARGIN_S,
+                   publish=lambda so_far: write(gradescope_result(so_far, staged, started=started, output=note), root))
+    return gradescope_result(report, staged, started=started, output=note)
 
 
 def write(result: dict, root: Path) -> Path:
+    """Write results.json whole (a run stopped mid-write leaves the previous one, never half a file)."""
     path = root / "results" / "results.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    partial = path.with_suffix(".json.tmp")
+    partial.write_text(json.dumps(result, indent=2) + "\n")
+    partial.replace(path)
     return path
 
 
@@ -185,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     root, started = autograder_root(), time.monotonic()
     try:
-        result = run(root)
+        result = run(root, started)
     except Exception as exc:  # the kit's failure, not the student's: say so, keep the traceback for instructors
         traceback.print_exc(file=sys.stdout)
         cause = f"{type(exc).__name__}: {exc}".splitlines()[0]

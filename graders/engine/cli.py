@@ -60,6 +60,8 @@ def _data(value: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from graders.engine.autograder import TIMEOUT_MIN
+
     parser = argparse.ArgumentParser(prog="python -m graders", description="Grade the Ray AI Libraries course.")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -116,6 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     gradescope = sub.add_parser("gradescope", help="write the autograder zip for Gradescope (hidden checks, no solutions)")
     gradescope.add_argument("out", help="the zip to write, e.g. autograder.zip")
     gradescope.add_argument("--lessons", type=_lessons, help="which lessons it grades, e.g. 1,4 (default: all)")
+    gradescope.add_argument("--timeout", type=_positive(float), default=TIMEOUT_MIN, metavar="MIN",
+                            help="the whole run's budget in minutes, the assignment's autograder timeout on "
+                                 "Gradescope (default: %(default)s)")
     return parser
 
 

@@ -151,3 +151,60 @@ def _trim_traceback(text: str) -> str:
     lines = text.splitlines()
     keep = [l for i, l in enumerate(lines) if (m := _FRAME.match(l)) and Path(m["file"]).name.startswith("lesson")]
     return "\n".join(keep + [_last_line(text)]) if keep else text.strip()[-800:]
+
+
+# -- markdown: feedback that renders as written (Gradescope's "md" output, feedback.md) --------------
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # tabs and newlines stay
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
+_NAME = re.compile(r"[\w.:/]*_(?:[\w.:/]*\w)?")  # __init__, lesson4_data.py, ds.map_batches (no trailing dot)
+# Characters markdown may read as markup anywhere in a line (CommonMark, GFM's ~ and |, $ for math).
+_INLINE = re.compile(r"([\\`*_<>&~|$])")
+# A line start that would open a block: heading, list item, thematic break, setext underline, link
+# reference definition, ordered list item (1. or 1)); > and ~ are escaped everywhere.
+_BLOCK_START = re.compile(r"^(\d+(?=[.)])|)([#+=\-\[.)])")
+
+
+def plain(text: str) -> str:
+    """``text`` without ANSI colour codes (Ray colours its errors) or other control characters."""
+    return _CONTROL.sub("", _ANSI.sub("", text))
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(run) for run in re.findall(r"`+", text)), default=0)
+
+
+def md_code(text: str) -> str:
+    """``text`` as an inline code span, whatever backticks it holds."""
+    ticks = "`" * (1 + _longest_backticks(text))
+    pad = " " if text.startswith("`") or text.endswith("`") or (text[:1] == text[-1:] == " ") else ""
+    return f"{ticks}{pad}{text}{pad}{ticks}"
+
+
+def md_block(text: str) -> str:
+    """``text`` verbatim, as a fenced code block."""
+    fence = "`" * max(3, 1 + _longest_backticks(text))
+    return f"{fence}\n{plain(text)}\n{fence}"
+
+
+def _around(pattern: re.Pattern, text: str, outside, inside) -> str:
+    """``text`` with ``inside`` applied to each match of ``pattern`` and ``outside`` to the text between."""
+    out, at = [], 0
+    for m in pattern.finditer(text):
+        out += [outside(text[at:m.start()]), inside(m.group())]
+        at = m.end()
+    return "".join(out) + outside(text[at:])
+
+
+def _escape_markup(text: str) -> str:
+    return _INLINE.sub(r"\\\1", text).replace("](", "]\\(")  # ]( would open an inline link
+
+
+def md_text(text: str) -> str:
+    """``text`` as a markdown paragraph a reader sees as written: its code spans (```x```) kept, names with
+    underscores put in code spans, every other markdown character escaped, ANSI codes dropped."""
+    lines = []
+    for line in plain(text).strip().splitlines():
+        line = _around(_CODE_SPAN, line.strip(), lambda run: _around(_NAME, run, _escape_markup, md_code), str)
+        lines.append(_BLOCK_START.sub(r"\1\\\2", line, 1))
+    return "\n".join(lines)

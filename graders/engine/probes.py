@@ -1,10 +1,15 @@
-"""Look inside Ray while grading: which actors a student's code really started, where it wrote.
+"""Look inside Ray while grading: which actors a student's code really started, where it wrote, and
+what a student's function built without running it (a ``Tuner``'s arguments, a ``Dataset``'s plan),
+so that an argument can be judged with a second value at no cost.
 
 Uses the GCS's actor table, which works without the dashboard (``ray.util.state`` needs it).
 """
 from __future__ import annotations
 
+import contextlib
+import inspect
 from pathlib import PurePosixPath
+from unittest import mock
 
 
 def actor_ids(class_fragment: str) -> set[str]:
@@ -41,3 +46,48 @@ def assert_stored_under(path, storage_path: str, what: str) -> None:
     assert stored_under(path, storage_path), (
         f"{what} wrote its results to {path}; expected them under the storage_path given, {storage_path} "
         "(RunConfig(storage_path=storage_path)): the grader chooses where runs are kept")
+
+
+class _NotFitted(BaseException):
+    """Raised by ``Tuner.fit`` while ``tuner_built`` runs; not an ``Exception``, so a student's handler lets it by."""
+
+
+def tuner_built(call, what: str) -> dict:
+    """``call()`` with ``ray.tune.Tuner.fit`` stopped: the arguments (``trainable``, ``param_space``,
+    ``tune_config``, ``run_config``) of the last ``Tuner`` it built, returned or fitted; no trial runs.
+    ``what`` names the call in the message when it builds none."""
+    __tracebackhide__ = True
+    from ray import tune
+
+    init, built = tune.Tuner.__init__, []
+    signature = inspect.signature(init)
+
+    def recording(self, *args, **kwargs):
+        bound = signature.bind(self, *args, **kwargs)
+        bound.apply_defaults()
+        built.append(dict(bound.arguments))
+        init(self, *args, **kwargs)
+
+    def not_fitted(self, *args, **kwargs):
+        raise _NotFitted
+
+    with mock.patch.object(tune.Tuner, "__init__", recording), mock.patch.object(tune.Tuner, "fit", not_fitted):
+        with contextlib.suppress(_NotFitted):
+            call()
+    if not built:
+        raise AssertionError(f"{what} built no ray.tune.Tuner; expected one")
+    return built[-1]
+
+
+def map_batches_ops(ds) -> list:
+    """The ``map_batches`` steps of a dataset's plan, first to last, as built (nothing is run): each has
+    ``fn``, ``batch_size``, ``compute`` (``min_size``/``max_size`` of an actor pool), ``ray_remote_args``."""
+    from ray.data._internal.logical.operators.map_operator import MapBatches
+
+    ops, todo = [], [ds._logical_plan.dag]
+    while todo:
+        op = todo.pop()
+        if isinstance(op, MapBatches):
+            ops.append(op)
+        todo += list(op.input_dependencies)
+    return ops[::-1]

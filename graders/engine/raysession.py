@@ -1,6 +1,6 @@
 """One Ray instance per grading run: the one place where Ray is started, configured and stopped.
 
-Embedded by default (a local instance sized to the machine, no dashboard), or an existing cluster
+Embedded by default (a local instance sized to what the process may use, no dashboard), or an existing cluster
 given by ``--ray-address``/``RAY_ADDRESS``. Ray pickles a student's functions by module name, so
 every Train worker, Data actor and Serve replica must be able to ``import lesson1_taxi``: an
 embedded instance inherits ``PYTHONPATH`` from the grading process; on a cluster the submission
@@ -80,13 +80,69 @@ class RayCluster:
     """A folder the run may write checkpoints to (local to the grading process)."""
 
 
-def embedded_cpus() -> int:
-    """Logical CPUs for an embedded instance: the machine's cores, and at least 4.
+# -- the embedded instance's size: what this process may use (a container's share, not the host's) -----
+LESSONS_MIN_CPUS = 4
+"""Logical CPUs the lessons need at least. Logical CPUs are scheduling slots, not cores: a Tune trial that
+fits a trainer holds one slot for the trial and one per worker, so 2 slots would run one trial at a time."""
+CGROUP_FS, PROC_CGROUP = Path("/sys/fs/cgroup"), Path("/proc/self/cgroup")
 
-    Logical CPUs are scheduling slots, not cores: a Tune trial that fits a trainer holds one slot
-    for the trial and one per worker, so 2 slots on a 2-core laptop would run one trial at a time.
-    """
-    return max(4, os.cpu_count() or 1)
+
+def cgroup_files(name: str, *, root: Path = CGROUP_FS, proc_cgroup: Path = PROC_CGROUP) -> list[Path]:
+    """Each file ``name`` (``cpu.max``, ``memory.limit_in_bytes``...) of the cgroups this process is in, and of
+    their ancestors up to the hierarchy's mount: a limit anywhere on the way binds it. cgroup v2 (mounted at
+    ``root``, or ``root/unified`` beside v1) and v1 (``root/<controllers>``); a container sees its own as root."""
+    try:
+        lines = proc_cgroup.read_text().splitlines()
+    except OSError:
+        return []
+    found: dict[Path, Path] = {}
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        mounts = [root, root / "unified"] if not controllers else [root / c for c in [controllers, *controllers.split(",")]]
+        for mount in (m for m in mounts if m.is_dir()):
+            folder = mount / path.lstrip("/")
+            for level in [folder, *folder.parents[:len(folder.parents) - len(mount.parents)]]:
+                if (level / name).is_file():
+                    found.setdefault((level / name).resolve(), level / name)
+    return list(found.values())
+
+
+def cgroup_cpus(**where) -> float | None:
+    """The CPU time this process may use, in CPUs (cgroup v2 ``cpu.max``, v1 ``cpu.cfs_quota_us``); None: no quota."""
+    quotas = [int(q) / int(p) for q, p in (f.read_text().split()[:2] for f in cgroup_files("cpu.max", **where)) if q != "max"]
+    quotas += [int(f.read_text()) / int((f.parent / "cpu.cfs_period_us").read_text())
+               for f in cgroup_files("cpu.cfs_quota_us", **where) if int(f.read_text()) > 0]
+    return min(quotas, default=None)
+
+
+def usable_cpus(**where) -> int:
+    """The CPUs this process may use: its affinity mask (``taskset``, a container's cpuset) within its CPU quota."""
+    cpus, quota = len(os.sched_getaffinity(0)), cgroup_cpus(**where)
+    return min(cpus, max(1, int(quota))) if quota else cpus
+
+
+def usable_memory(**where) -> int:
+    """Bytes of memory this process may use: the machine's, within its cgroup's limit (v2 ``memory.max``, v1
+    ``memory.limit_in_bytes``, a huge number when unlimited)."""
+    limits = [int(t) for f in cgroup_files("memory.max", **where) if (t := f.read_text().strip()) != "max"]
+    limits += [int(f.read_text()) for f in cgroup_files("memory.limit_in_bytes", **where)]
+    return min([os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), *limits])
+
+
+def embedded_cpus(**where) -> int:
+    """Logical CPUs for an embedded instance: what this process may use, and at least the lessons' minimum."""
+    return max(LESSONS_MIN_CPUS, usable_cpus(**where))
+
+
+def embedded_resources(num_cpus: int | None = None, **where) -> dict:
+    """``ray.init`` sizes for an embedded instance: its CPUs (``embedded_cpus`` unless given), and its object
+    store and memory from the memory this process may use, by Ray's own rule (a share of it, within /dev/shm).
+    ``where``: another cgroup file system and process cgroup file than this machine's (``cgroup_files``)."""
+    from ray._private.utils import resolve_object_store_memory
+
+    memory = usable_memory(**where)
+    store = resolve_object_store_memory(memory)
+    return {"num_cpus": num_cpus or embedded_cpus(**where), "object_store_memory": store, "_memory": memory - store}
 
 
 def logical_gpus() -> int:
@@ -205,7 +261,7 @@ def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -
         os.environ["PYTHONPATH"] = worker_pythonpath(submission, KIT_ROOT)
         os.environ[STATE_API] = NO_STATE_API
         # "local": a new instance even when `ray start` left one running on this machine.
-        kwargs = {"address": "local", "num_cpus": num_cpus or embedded_cpus(), "include_dashboard": False}
+        kwargs = {"address": "local", **embedded_resources(num_cpus), "include_dashboard": False}
         if logical_gpus():
             kwargs["num_gpus"] = logical_gpus()
     if ray.is_initialized():

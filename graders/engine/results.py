@@ -7,11 +7,10 @@ https://gradescope-autograders.readthedocs.io/en/latest/specs/ .
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from graders.engine import catalog
+from graders.engine import catalog, feedback
 from graders.engine.course import lessons
 
 PASSED, FAILED, NOT_STARTED, ERROR = "passed", "failed", "not started", "error"
@@ -110,15 +109,14 @@ def check_numbers(report: Report) -> dict[str, str]:
 
 
 def markdown_output(check: CheckResult) -> str:
-    """A check's feedback as markdown: the message's first line as text, the rest verbatim in a code block."""
+    """A check's feedback as markdown that renders as written: the message's first line as text, the rest
+    verbatim in a code block, then the hint (``feedback.md_text``: names in code, markup escaped, no ANSI)."""
     first, _, rest = (check.message or ("Passed." if check.status == PASSED else check.status)).partition("\n")
-    text = first
+    text = feedback.md_text(first)
     if rest.strip():
-        rest = truncate(rest.rstrip())
-        fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", rest)), default=0))
-        text += f"\n\n{fence}\n{rest}\n{fence}"
+        text += "\n\n" + feedback.md_block(truncate(rest.rstrip()))
     if check.hint and check.status != PASSED:
-        text += f"\n\n**Hint:** {check.hint}"
+        text += f"\n\n**Hint:** {feedback.md_text(check.hint)}"
     return text
 
 
@@ -137,6 +135,22 @@ def to_gradescope(report: Report) -> dict:
     } for c in report.checks]
     return {"score": report.score, "max_score": report.max_score,
             "execution_time": round(sum(c.seconds for c in report.checks)), "stdout_visibility": "hidden", "tests": tests}
+
+
+SUMMARY_TEST = "Summary"
+
+
+def summary_test(report: Report) -> dict:
+    """A visible test, as otter-grader gives: the public checks passed, and that the hidden ones are graded
+    and shown once the grades are published (they stay ``after_published``)."""
+    public, hidden = [c for c in report.checks if not c.hidden], [c for c in report.checks if c.hidden]
+    passed = sum(c.status == PASSED for c in public)
+    text = f"{passed} of {len(public)} public checks passed."
+    if hidden:
+        text += (f" {len(hidden)} hidden checks, worth {sum(c.max_points for c in hidden):g} points, are graded too: "
+                 "they show once the grades are published.")
+    return {"name": SUMMARY_TEST, "score": 0.0, "max_score": 0.0, "status": "passed" if passed == len(public) else "failed",
+            "output": text, "output_format": "md", "visibility": "visible"}
 
 
 def failed_run(cause: str) -> dict:
@@ -173,19 +187,17 @@ def score_table(report: Report, notes: dict[str, str] | None = None) -> str:
 
 
 def to_markdown(report: Report) -> str:
-    """A readable report: the table and each lost point's message."""
-    lines = [f"# Grading report: {report.submission}", "", "| lesson | points | max |", "|---|---:|---:|"]
+    """A readable report (feedback.md): the table and each lost point's feedback, as Gradescope shows it."""
+    lines = [f"# Grading report: {feedback.md_text(report.submission)}", "", "| lesson | points | max |", "|---|---:|---:|"]
     for name, (pts, mx) in report.lesson_totals().items():
-        lines.append(f"| {name} | {pts:g} | {mx:g} |")
+        lines.append(f"| {feedback.md_text(name)} | {pts:g} | {mx:g} |")
     lines += [f"| **total** | **{report.score:g}** | **{report.max_score:g}** |", ""]
     lost = [c for c in report.checks if c.status != PASSED]
     if lost:
         lines += ["## Checks that lost points", ""]
         for c in lost:
-            lines += [f"### {c.qualified_name}: {c.points:g}/{c.max_points:g} ({c.status})", "",
-                      "```", truncate(c.message), "```", ""]
-            if c.hint:
-                lines += [f"Hint: {c.hint}", ""]
+            lines += [f"### {feedback.md_text(c.qualified_name)}: {c.points:g}/{c.max_points:g} ({c.status})", "",
+                      markdown_output(c), ""]
     else:
         lines.append("Every check passed.")
     return "\n".join(lines) + "\n"

@@ -7,9 +7,13 @@
 - ``trial_results`` / ``assert_best_is_lowest``: a Tune run whose trials all ran, and whose best
   result is the trial of lowest metric (lessons 1 and 3);
 - ``mnist_normalized`` / ``assert_mnist_normalized``: the course's MNIST normalisation,
-  ``Normalize((0.5,), (0.5,))`` after ``ToTensor()`` (lessons 2, 4 and 5).
+  ``Normalize((0.5,), (0.5,))`` after ``ToTensor()`` (lessons 2, 4 and 5);
+- ``write_shifted_model``: a second model file that answers other labels, so that a class built from
+  a model path shows whether it loaded the file it was given (lessons 4 and 5).
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
@@ -91,10 +95,10 @@ def assert_best_is_lowest(grid, metric: str, *, what: str = "get_best_result()")
     """
     __tracebackhide__ = True
     values = [r.metrics.get(metric) for r in trial_results(grid)]
-    assert all(v is not None for v in values), f"a trial reported no `{metric}`; every trial must report it"
+    assert all(v is not None for v in values), f"the trials reported {metric} {values}; expected it from every trial"
     best = grid.get_best_result().metrics.get(metric)
     lowest = min(values)
-    assert best == lowest, (f"{what} has {metric} {best:.4g}; the lowest of the trials is {lowest:.4g}: "
+    assert best == lowest, (f"{what} has {metric} {best:.4g}; expected the lowest of the trials, {lowest:.4g}: "
                             f"a lower {metric} is better (mode)")
 
 
@@ -119,3 +123,25 @@ def assert_mnist_normalized(got, pixels, tolerance: float, *, what: str) -> None
                " (values above 1: not scaled from 0..255)" if high > 1.5 else "")
         raise AssertionError(f"{what}: values differ from the course's normalisation by up to {gap:.4g} "
                              f"(tolerance {tolerance:g}); got values in [{low:.3g}, {high:.3g}], expected [-1, 1]{why}")
+
+
+def write_shifted_model(model_path, dest) -> Path:
+    """Save at ``dest`` a TorchScript model whose logits are those of ``model_path`` moved up one class:
+    it answers ``(label + 1) % 10`` where the original answers ``label``. Returns ``dest``."""
+    import warnings
+
+    import torch
+
+    class Shifted(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, images):
+            return torch.roll(self.inner(images), 1, dims=1)
+
+    with warnings.catch_warnings():  # torch.jit's deprecation notes: the course's model is TorchScript
+        warnings.simplefilter("ignore", FutureWarning)
+        model = Shifted(torch.jit.load(str(model_path), map_location="cpu").eval()).eval()
+        torch.jit.trace(model, torch.zeros(2, 1, 28, 28)).save(str(dest))
+    return Path(dest)

@@ -51,7 +51,7 @@ def supervise(name: str, run: Run, stream_path: Path, *, lessons: list[course.Le
         streamed = stream.read(stream_path)
         if streamed.planned and set(streamed.planned) <= {*skip, *streamed.finished, *streamed.skipped}:
             break
-    return _complete(name, streamed, lessons, unfinished, skip)
+    return complete(name, streamed, lessons, unfinished, skip)
 
 
 def kill_group(proc: subprocess.Popen) -> None:
@@ -70,8 +70,8 @@ def _declared(lessons: list[course.Lesson]) -> dict[str, results.CheckResult]:
             for lesson in lessons for info in catalog.checks(lesson.name)}
 
 
-def _complete(name: str, streamed: stream.Stream, lessons: list[course.Lesson], unfinished: str,
-              skip: list[str]) -> results.Report:
+def complete(name: str, streamed: stream.Stream, lessons: list[course.Lesson], unfinished: str,
+             skip: list[str]) -> results.Report:
     """Every check planned (else declared) that applies, in order; those never graded score zero with the reason."""
     planned = list((streamed.planned or _declared(lessons)).values())
     checks = []
