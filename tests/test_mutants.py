@@ -68,10 +68,10 @@ def clash(a: Path, b: Path) -> bool:
                 or set(kit.breaks_of(a)) & set(kit.breaks_of(b)))
 
 
-def layers(lesson: str) -> list[list[Path]]:
-    """The lesson's mutants stacked greedily, those that clash with most others first: no two mutants
-    of a layer clash."""
-    found = kit.mutants(lesson)
+def layers(lesson: str, found: list[Path] | None = None) -> list[list[Path]]:
+    """The lesson's mutants (or ``found``: its correct variants) stacked greedily, those that clash with
+    most others first: no two fragments of a layer clash."""
+    found = kit.mutants(lesson) if found is None else found
     clashes = {m: sum(clash(m, other) for other in found if other != m) for m in found}
     stacked: list[list[Path]] = []
     for mutant in sorted(found, key=lambda m: (-clashes[m], m.name)):
@@ -137,17 +137,39 @@ def test_stacked_mutants_lose_their_breaks(graded, tmp_path):
     assert not kept, "checks that kept their points under a mutant that must break them:\n" + "\n".join(kept)
 
 
-@pytest.mark.parametrize("graded", rounds({l: kit.variants(l) for l in LESSONS}), ids=round_id)
+def test_stacking_keeps_variants_apart():
+    for lesson in LESSONS:
+        for layer in layers(lesson, kit.variants(lesson)):
+            together = [(a.stem, b.stem) for a in layer for b in layer if a != b and clash(a, b)]
+            assert not together, f"{lesson}: a layer holds variants that clash: {together}"
+
+
+# Correct variants that redefine different names, stacked as mutants are: each round grades every check.
+@pytest.mark.parametrize("graded", rounds({l: layers(l, kit.variants(l)) for l in LESSONS}), ids=round_id)
 def test_correct_variants_get_full_marks(graded, tmp_path):
     folder = tmp_path / "submission"
-    for lesson, variant in graded:
-        kit.make_submission(lesson, [variant], folder)
+    for lesson, layer in graded:
+        kit.make_submission(lesson, layer, folder)
     result = kit.grade(folder, lessons=",".join(lesson for lesson, _ in graded))
     declared = {c.qualified_name for lesson, _ in graded for c in catalog.checks(lesson)}
     assert {t["name"] for t in result["tests"]} == declared, "not every check of the variants' lessons was graded"
-    lost = [f"{t['name']} ({dict(graded)[t['name'].split('::')[0]].stem}): {t['output'][:300]}"
+    lost = [f"{t['name']} ({[v.stem for v in dict(graded)[t['name'].split('::')[0]]]}): {t['output'][:300]}"
             for t in result["tests"] if t["score"] < t["max_score"]]
     assert not lost, "correct variants lost points:\n" + "\n".join(lost)
+
+
+# Mistakes that once cost checks far from their own: each is graded with every check of its lesson run.
+ONE_MISTAKE = [("lesson1_taxi", "workers_sixteen")]
+
+
+@pytest.mark.parametrize("lesson, name", ONE_MISTAKE, ids=[f"{lesson}:{name}" for lesson, name in ONE_MISTAKE])
+def test_one_mistake_costs_its_own_checks_only(lesson, name, tmp_path):
+    folder, breaks = kit.make_mutant(lesson, kit.MUTANTS / lesson / f"{name}.py", tmp_path / "submission")
+    result = kit.grade(folder, lessons=lesson)
+    lost = lost_by_lesson(result).get(lesson, set())
+    reasons = {t["name"].split("::")[1]: t["output"][:300] for t in result["tests"] if t["score"] < t["max_score"]}
+    assert lost == set(breaks), (f"{name} lost {sorted(lost)}; expected exactly its BREAKS {sorted(breaks)}:\n"
+                                 + "\n".join(f"{check}: {why}" for check, why in sorted(reasons.items())))
 
 
 def test_every_lesson_has_four_correct_variants():

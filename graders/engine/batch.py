@@ -31,7 +31,7 @@ MEMORY_LIMIT = 8 * 2**30  # bytes of data per process: a runaway allocation fail
 
 
 def grade_one(submission: Path, workdir: Path, *, limit: float, lessons: list[course.Lesson],
-              use_gpu: str = "auto", run=None) -> results.Report:
+              use_gpu: str = "auto", storage: str | None = None, run=None) -> results.Report:
     """Grade one submission; survive the deaths of its grading processes; return its report.
 
     ``run(submission, grade_args, stream, log, timeout) -> timed_out`` runs ``python -m graders grade``
@@ -40,7 +40,7 @@ def grade_one(submission: Path, workdir: Path, *, limit: float, lessons: list[co
     workdir.mkdir(parents=True, exist_ok=True)
     stream_path, log = workdir / "stream.jsonl", workdir / "grading.log"
     stream_path.unlink(missing_ok=True)
-    args = ["--lessons", ",".join(l.name for l in lessons), "--use-gpu", use_gpu]
+    args = ["--lessons", ",".join(l.name for l in lessons), "--use-gpu", use_gpu] + (["--storage", storage] if storage else [])
 
     def once(skip: list[str], timeout: float) -> bool:
         skipping = [a for name in skip for a in ("--skip-check", name)]
@@ -137,7 +137,8 @@ def _progress(done: int, total: int, started: float) -> str:
 
 
 def main(*, root: str, out: str, jobs: int = 1, force: bool = False, limit: float = 1800,
-         lessons: str | None = None, use_gpu: str = "auto", ray_address: str | None = None) -> int:
+         lessons: str | None = None, use_gpu: str = "auto", ray_address: str | None = None,
+         storage: str | None = None) -> int:
     """Grade every submission under ``root``; write the gradebook; 0 when the batch ran."""
     folder = Path(root)
     if not folder.is_dir():
@@ -158,7 +159,7 @@ def main(*, root: str, out: str, jobs: int = 1, force: bool = False, limit: floa
         run = job_runner(ray_address)
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grade_one, s, book.folder / s.name, limit=limit, lessons=chosen,
-                               use_gpu=use_gpu, run=run): s for s in todo}
+                               use_gpu=use_gpu, storage=storage, run=run): s for s in todo}
         failed = []
         for n, future in enumerate(as_completed(futures), 1):
             try:

@@ -59,6 +59,21 @@ def _data(value: str) -> str:
     return value
 
 
+def _storage(value: str) -> str:
+    """``--storage``: a URI (``s3://...``) as given, or an existing folder, made absolute (workers run elsewhere)."""
+    if "://" in value:
+        return value
+    if not os.path.isdir(value):
+        raise argparse.ArgumentTypeError(f"{value} is not a folder; give an existing folder (on a cluster: one "
+                                         "mounted at the same path on every node) or a URI such as s3://BUCKET/PATH")
+    return os.path.abspath(value)
+
+
+STORAGE_HELP = ("where the run's checkpoints and the files the graders write for workers go (default: a temporary "
+                "folder); on a cluster of several nodes, required: a folder every node mounts at the same path (NFS) "
+                "or a URI such as s3://BUCKET/PATH")
+
+
 def _parser() -> argparse.ArgumentParser:
     from graders.engine.autograder import TIMEOUT_MIN
 
@@ -74,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--use-gpu", choices=("auto", "yes", "no"), default="auto")
     grade.add_argument("--data", action="append", default=[], metavar="NAME=PATH", type=_data,
                        help="read a data set from another place, e.g. taxi=s3://...")
+    grade.add_argument("--storage", type=_storage, metavar="URI", help=STORAGE_HELP)
     # Set by a batch, which supervises and resumes gradings itself.
     grade.add_argument("--results-stream", help=argparse.SUPPRESS)
     grade.add_argument("--skip-check", action="append", default=[], help=argparse.SUPPRESS)
@@ -93,6 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--lessons", type=_lessons, help="which lessons, e.g. 1,4 (default: all)")
     batch.add_argument("--use-gpu", choices=("auto", "yes", "no"), default="auto")
     batch.add_argument("--ray-address", help="a Ray cluster: each submission runs there as a Ray Job")
+    batch.add_argument("--storage", type=_storage, metavar="URI", help=STORAGE_HELP)
 
     hint = sub.add_parser("hint", help="print the hint of a lesson's checks, or of one check")
     hint.add_argument("lesson", type=_lesson, help="lesson number or module name, e.g. 4 or lesson4_data")

@@ -27,7 +27,7 @@ ONLY_ENGINE_PLUGINS = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 def pytest_args(*, directory: Path, lessons: list[course.Lesson], json_path=None, report_path=None,
-                ray_address=None, use_gpu="auto", data=(), all_checks=True, extra=()) -> list[str]:
+                ray_address=None, use_gpu="auto", data=(), storage=None, all_checks=True, extra=()) -> list[str]:
     """The pytest command line that grades ``directory``: the graders' files, the plugin's options."""
     args = [str(course.GRADERS_DIR / l.filename) for l in lessons if (course.GRADERS_DIR / l.filename).exists()]
     args += ["--submission", str(directory), "--use-gpu", use_gpu, "-p", "graders.engine.plugin", "-p", "pytest_timeout",
@@ -40,7 +40,8 @@ def pytest_args(*, directory: Path, lessons: list[course.Lesson], json_path=None
              "--assert=plain"]
     if all_checks:
         args.append("--all-checks")
-    for flag, value in (("--json", json_path), ("--report", report_path), ("--ray-address", ray_address)):
+    for flag, value in (("--json", json_path), ("--report", report_path), ("--ray-address", ray_address),
+                        ("--storage", storage)):
         if value:
             args += [flag, str(value)]
     for spec in data:
@@ -89,8 +90,8 @@ def _die_with_parent() -> None:
 
 def main(*, directory: str, lessons: str | None = None, json_path: str | None = None,
          report_path: str | None = None, ray_address: str | None = None, use_gpu: str = "auto",
-         data: list[str] = (), results_stream: str | None = None, skip_check: list[str] = (),
-         extra: list[str] = ()) -> int:
+         data: list[str] = (), storage: str | None = None, results_stream: str | None = None,
+         skip_check: list[str] = (), extra: list[str] = ()) -> int:
     """Grade ``directory``; 0 whenever grading ran, whatever the score."""
     folder = Path(directory)
     if not folder.is_dir():
@@ -106,7 +107,7 @@ def main(*, directory: str, lessons: str | None = None, json_path: str | None = 
     with tempfile.TemporaryDirectory(prefix="graders-grade-") as tmp:
         stream_path = Path(results_stream or Path(tmp) / "stream.jsonl")
         args = pytest_args(directory=folder.resolve(), lessons=chosen, ray_address=ray_address, use_gpu=use_gpu,
-                           data=data, extra=["--results-stream", str(stream_path), *extra])
+                           data=data, storage=storage, extra=["--results-stream", str(stream_path), *extra])
         codes = []
 
         def once(skip: list[str], timeout: float | None) -> bool:

@@ -54,7 +54,8 @@ def job_runner(address: str):
 
     client = JobSubmissionClient(dashboard_url(address))
     modules = kit_modules()
-    env_vars = {k: os.environ[k] for k in ("GRADERS_PACKAGE",) if k in os.environ}
+    # RAY_AI_KIT_CACHE: the head's fixture cache, where the job's grading finds the data sets already built.
+    env_vars = {k: os.environ[k] for k in ("GRADERS_PACKAGE", "RAY_AI_KIT_CACHE") if k in os.environ}
 
     def run(submission: Path, args: list[str], stream_path: Path, log: Path, timeout: float) -> bool:
         # The stream goes to a file of its own: jobs of the same submission share one working_dir copy.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import os
 import signal
 import time
 import uuid
@@ -33,7 +34,9 @@ SUBMISSION_DESC = "folder holding the student's lessonN_*.py modules (default: t
 ALL_CHECKS_DESC = "run hidden checks too (instructor grading); a plain pytest run is a public self-check"
 RAY_ADDRESS_DESC = "address of an existing Ray cluster (default: $RAY_ADDRESS, else an embedded local Ray)"
 USE_GPU_DESC = "auto: use GPUs when the Ray cluster has some; yes: require them; no: CPU only"
-STORAGE_DESC = "where Train and Tune write checkpoints (a shared path on a multi-node cluster)"
+STORAGE_DESC = ("where the run's checkpoints and the files the graders write for workers go: a local folder "
+                "(default: a temporary one), or on a cluster of several nodes a folder every node mounts at the "
+                "same path (NFS) or a URI (s3://...)")
 DATA_DESC = "NAME=PATH: read data set NAME (taxi, mnist, mnist_png, mnist_model) from PATH"
 JSON_DESC = "write Gradescope's results.json to this file"
 REPORT_DESC = "write a markdown report to this file"
@@ -105,7 +108,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--all-checks", action="store_true", help=ALL_CHECKS_DESC)
     group.addoption("--ray-address", metavar="ADDR", help=RAY_ADDRESS_DESC)
     group.addoption("--use-gpu", choices=("auto", "yes", "no"), default="auto", help=USE_GPU_DESC)
-    group.addoption("--storage-path", metavar="DIR", help=STORAGE_DESC)
+    group.addoption("--storage", "--storage-path", dest="storage_path", metavar="URI", help=STORAGE_DESC)
     group.addoption("--data", metavar="NAME=PATH", action="append", default=[], help=DATA_DESC)
     group.addoption("--json", dest="json_path", metavar="FILE", help=JSON_DESC)
     group.addoption("--report", dest="report_path", metavar="FILE", help=REPORT_DESC)
@@ -114,11 +117,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--skip-check", metavar="LESSON::CHECK", action="append", default=[], help=SKIP_CHECK_DESC)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest's tmp_path plugin reads --basetemp
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker and the run's state."""
     config.addinivalue_line("markers", "check(points, hint='', hidden=False): a graded check")
     config.stash[STATE] = GradingState(config)
     config.pluginmanager.register(watchdog.GuardPlugin(_budget_message), "graders-watchdog")
+    _temporary_files_in_storage(config)
+
+
+STORAGE_TMP = "graders-tmp-"
+
+
+def _temporary_files_in_storage(config: pytest.Config) -> None:
+    """With ``--storage`` a folder, the graders' temporary files (``tmp_path``: model and checkpoint copies
+    handed to the student's actors and replicas) go under it, where every node of a cluster reads them."""
+    storage = config.getoption("storage_path")
+    if storage and "://" not in storage and not config.getoption("basetemp"):
+        config.option.basetemp = str(Path(storage).resolve() / f"{STORAGE_TMP}{uuid.uuid4().hex[:12]}")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the run's temporary folder from ``--storage`` (the checkpoints stay)."""
+    import shutil
+
+    base = str(config.getoption("basetemp") or "")
+    if config.getoption("storage_path") and Path(base).name.startswith(STORAGE_TMP):
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _budget_message(item: pytest.Item) -> str | None:
@@ -260,15 +285,17 @@ def check_clock_paused():
 def ray_cluster(pytestconfig: pytest.Config, submission: Path, tmp_path_factory):
     """One Ray instance for the whole run, started by the first check that needs it."""
     opt, state = pytestconfig.getoption, pytestconfig.stash[STATE]
-    storage = Path(opt("storage_path") or tmp_path_factory.mktemp("ray-storage"))
+    given = opt("storage_path")
+    storage = given or str(tmp_path_factory.mktemp("ray-storage"))
 
     def start() -> RayCluster:
-        import ray
-
         try:
             with check_clock_paused():
+                import ray
+
                 cluster = start_ray(submission=submission, storage_path=storage, address=opt("ray_address"),
-                                    use_gpu=opt("use_gpu"))
+                                    use_gpu=opt("use_gpu"), shared_storage=bool(given))
+                state.data.reach(cluster.nodes)  # several nodes: each data set is copied to each
         except RayUnavailable as exc:
             stream.write(opt("results_stream"), {"ray_unavailable": str(exc)})
             pytest.exit(f"grading could not run: {exc}", returncode=EXIT_RAY_UNAVAILABLE)
@@ -316,6 +343,17 @@ def skip_without_cuda(what: str) -> None:
 def storage_path(ray_cluster) -> str:
     """Where Train and Tune write this run's checkpoints."""
     return str(ray_cluster.storage_path)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cluster_first(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> None:
+    """A grading run on a cluster (``--ray-address``) joins it before its first check: one of several nodes
+    without shared ``--storage`` stops before anything is graded, and every data path handed out is one
+    that exists on each node. An embedded Ray is still started by the first check that needs it."""
+    if pytestconfig.stash[STATE].submission is not None and (pytestconfig.getoption("ray_address")
+                                                              or os.environ.get("RAY_ADDRESS")):
+        with check_clock_paused():  # joining is the grader's overhead, never the first check's
+            request.getfixturevalue("ray_cluster")
 
 
 @pytest.fixture(scope="session")

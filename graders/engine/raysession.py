@@ -76,8 +76,11 @@ class RayCluster:
     use_gpu: bool
     """Whether checks hand ``use_gpu=True`` / ``num_gpus`` to the student's functions."""
     num_cpus: int
-    storage_path: Path
-    """A folder the run may write checkpoints to (local to the grading process)."""
+    storage_path: str
+    """Where the run's checkpoints go: a local folder, or on a cluster of several nodes the ``--storage``
+    every node reaches (a folder mounted at the same path on each, or a URI such as ``s3://...``)."""
+    nodes: tuple[str, ...] = ()
+    """The ids of the cluster's nodes when it has several (data sets are copied to each); empty on one node."""
 
 
 # -- the embedded instance's size: what this process may use (a container's share, not the host's) -----
@@ -163,9 +166,12 @@ def resolve_use_gpu(choice: str, gpus: float) -> bool:
     raise ValueError(f"--use-gpu must be auto, yes or no, not {choice!r}")
 
 
-def start_ray(*, submission: Path, storage_path: Path, address: str | None = None, use_gpu: str = "auto",
-              num_cpus: int | None = None) -> RayCluster:
-    """Start (or join) Ray for one submission; ``stop_ray()`` ends it."""
+def start_ray(*, submission: Path, storage_path: str | Path, address: str | None = None, use_gpu: str = "auto",
+              num_cpus: int | None = None, shared_storage: bool = False) -> RayCluster:
+    """Start (or join) Ray for one submission; ``stop_ray()`` ends it.
+
+    ``shared_storage``: ``storage_path`` is the instructor's ``--storage``, meant for every node. A cluster of
+    several nodes is graded only with it, and only once each node has read a file the grader wrote there."""
     import ray
 
     address = address or os.environ.get("RAY_ADDRESS") or None
@@ -175,11 +181,84 @@ def start_ray(*, submission: Path, storage_path: Path, address: str | None = Non
         _connect(ray, submission, address, num_cpus)
         _first_worker(ray)
     try:
+        nodes = alive_nodes(ray)
+        if len(nodes) > 1:
+            if not shared_storage:
+                raise RayUnavailable(NO_SHARED_STORAGE.format(n=len(nodes), ips=", ".join(sorted(set(nodes.values())))))
+            check_shared_storage(ray, str(storage_path), nodes)
         return RayCluster(address, resolve_use_gpu(use_gpu, ray.cluster_resources().get("GPU", 0)),
-                          int(ray.cluster_resources().get("CPU", 0)), storage_path)
+                          int(ray.cluster_resources().get("CPU", 0)), str(storage_path),
+                          tuple(nodes) if len(nodes) > 1 else ())
     except RayUnavailable:
         stop_ray()
         raise
+
+
+# -- a cluster of several nodes: storage every node reaches ----------------------------------------------
+NO_SHARED_STORAGE = (
+    "this Ray cluster has {n} nodes ({ips}), and no --storage was given. Ray Train and Tune write checkpoints "
+    "on the nodes where their workers run, and the grader reads them here; the files the graders write for "
+    "workers must reach every node too. Pass --storage with a folder mounted at the same path on every node "
+    "(NFS), or a URI every node can write, e.g. --storage s3://BUCKET/grading")
+STORAGE_NOT_SHARED = (
+    "--storage {storage} is not shared: the node(s) {missing} could not read {marker}, which the grader had just "
+    "written there ({why}). Mount that folder at the same path on every node (NFS), or give a URI every node "
+    "can reach (s3://BUCKET/PATH)")
+
+
+def alive_nodes(ray) -> dict[str, str]:
+    """The cluster's live nodes: ``{node id: IP address}``."""
+    return {n["NodeID"]: n["NodeManagerAddress"] for n in ray.nodes() if n.get("Alive")}
+
+
+def storage_filesystem(storage: str):
+    """(pyarrow file system, path within it) of ``storage``: a local folder or a URI (``s3://...``)."""
+    import pyarrow.fs
+
+    if "://" in storage:
+        return pyarrow.fs.FileSystem.from_uri(storage)
+    return pyarrow.fs.LocalFileSystem(), os.path.abspath(storage)
+
+
+def _read_marker(storage: str, name: str) -> tuple[str, str]:
+    """On a node: (what the marker file ``name`` under ``storage`` holds, or "", why not)."""
+    try:
+        filesystem, root = storage_filesystem(storage)
+        with filesystem.open_input_stream(f"{root.rstrip('/')}/{name}") as f:
+            return f.read().decode(), ""
+    except Exception as exc:
+        return "", f"{type(exc).__name__}: {exc}"
+
+
+def check_shared_storage(ray, storage: str, nodes: dict[str, str]) -> None:
+    """Write a marker file under ``storage`` here and read it on every node (one task pinned to each);
+    a ``RayUnavailable`` naming the nodes that could not, and the fix."""
+    import uuid
+
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    token, name = uuid.uuid4().hex, f".graders-storage-check-{uuid.uuid4().hex[:12]}"
+    filesystem, root = storage_filesystem(storage)
+    marker = f"{root.rstrip('/')}/{name}"
+    try:
+        filesystem.create_dir(root, recursive=True)
+        with filesystem.open_output_stream(marker) as f:
+            f.write(token.encode())
+    except Exception as exc:
+        raise RayUnavailable(f"--storage {storage}: the grader cannot write there ({type(exc).__name__}: {exc}); "
+                             "give a folder or URI it may write to") from exc
+    read = ray.remote(num_cpus=0, max_retries=3)(_read_marker)
+    try:
+        seen = ray.get([read.options(scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False))
+                        .remote(storage, name) for node in nodes], timeout=WORKER_START_TIMEOUT_S)
+    finally:
+        with contextlib.suppress(Exception):
+            filesystem.delete_file(marker)
+    missing = [(f"{nodes[node]} (node {node[:12]})", why) for node, (got, why) in zip(nodes, seen) if got != token]
+    if missing:
+        raise RayUnavailable(STORAGE_NOT_SHARED.format(storage=storage, marker=marker,
+                                                       missing=", ".join(who for who, _ in missing),
+                                                       why="; ".join(why or "other contents" for _, why in missing)))
 
 
 WORKER_START_TIMEOUT_S = 600
@@ -253,7 +332,7 @@ def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -
     elif address:
         # The graders' own functions (stand-ins, probes) reach the workers by module name, as the student's do.
         runtime_env = {"working_dir": str(submission.resolve()), "py_modules": kit_modules(),
-                       "env_vars": dict(FAST_RAY_ENV), "excludes": ["__pycache__", ".graders", "*.ipynb_checkpoints"]}
+                       "env_vars": dict(FAST_RAY_ENV), "excludes": UPLOAD_EXCLUDES}
         kwargs = {"address": address, "runtime_env": runtime_env}
         _probe(address)
     else:
@@ -267,6 +346,11 @@ def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -
     if ray.is_initialized():
         ray.shutdown()
     _init_with_retry(ray, kwargs, attempts=1 if address else START_ATTEMPTS)
+
+
+# Left out of what a grading run on a cluster uploads for its workers: caches, progress records, and the fixture
+# cache (``fixtures/.cache``, megabytes: each node gets the data sets it reads from the grader, ``datasets.on_every_node``).
+UPLOAD_EXCLUDES = ["__pycache__", ".graders", "*.ipynb_checkpoints", ".cache"]
 
 
 def kit_modules() -> list[str]:

@@ -6,6 +6,7 @@ not graded yet. Past a wall-clock limit, what ran counts and the rest scores zer
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ from typing import Callable
 from graders.engine import catalog, course, results, stream
 
 MAX_RESTARTS = 5
+KILL_WAIT_S = 10.0  # how long a stopped run's processes may take to go
 DIED_MSG = ("the grading process died while running this check (does your code call os._exit, "
             "or crash the interpreter?); it scores zero and the other checks were graded apart.")
 LIMIT_MSG = "not graded: the submission ran past its wall-clock limit of {limit:g} s before this check ended."
@@ -54,13 +56,43 @@ def supervise(name: str, run: Run, stream_path: Path, *, lessons: list[course.Le
     return complete(name, streamed, lessons, unfinished, skip)
 
 
+def descendants(pid: int) -> set[int]:
+    """Every process started by ``pid``, or by one it started (Ray's workers run in their own groups)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after the command's name: state, ppid, ...
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
 def kill_group(proc: subprocess.Popen) -> None:
-    """Stop a grading process and everything it started (its embedded Ray included)."""
-    try:
+    """Stop a grading process and everything it started (its embedded Ray included), its group and every
+    process below it, then wait until they are gone."""
+    started = descendants(proc.pid)
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    for pid in started:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
     proc.wait()
+    deadline = time.monotonic() + KILL_WAIT_S
+    while time.monotonic() < deadline and any(_alive(pid) for pid in started):
+        time.sleep(0.1)
+
+
+def _alive(pid: int) -> bool:
+    """Running (not a zombie waiting for its parent to read its status)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _declared(lessons: list[course.Lesson]) -> dict[str, results.CheckResult]:
