@@ -1,6 +1,6 @@
 """The kit's benchmark: what grading costs, against what the work itself costs.
 
-    python bench/bench.py [--copies 3] [--skip grade,floor,batch,nbgrader,watch] [--out bench/results.json]
+    python bench/bench.py [--copies 3] [--skip grade,floor,batch,nbgrader,impossible,watch] [--out bench/results.json]
 
 Measures, in one run, on this machine:
   grade   grading solutions/ cold (a fresh process, Ray started once), every lesson, with a per-lesson
@@ -9,6 +9,8 @@ Measures, in one run, on this machine:
   floor   the same reference calls as a plain script without the graders (bench/floor.py);
   batch   N copies of solutions/ with `graders batch --jobs 2`, against N times one grading;
   nbgrader  `nbgrader autograde` of the same lessons, where the nbgrader export exists;
+  impossible  the seconds the cluster watch takes to stop each impossible request of the made-up
+          lesson 8 (tests/fakecourse, submission `greedy`), against that lesson's budget of 60 s;
   watch   the time from saving a fixed function to its check's verdict in watch mode (the first
           save, 30 s after watch showed the stub, and the next save), against a cold
           `pytest exercises/... -k` of the same check.
@@ -141,6 +143,19 @@ def bench_watch(tmp: Path, lesson: str = "lesson4_data", done: tuple[str, ...] =
             "watch_speedup": round(cold_s / seconds[0], 2)}
 
 
+def bench_impossible(tmp: Path, budget_s: float = 60) -> dict:
+    """Seconds from an impossible request to its check's end, for each such check of the made-up lesson 8."""
+    tests = KIT / "tests"
+    stream = tmp / "greedy.jsonl"
+    env = {**os.environ, "GRADERS_PACKAGE": "fakegraders", "PYTHONPATH": str(tests / "fakecourse")}
+    timed([sys.executable, "-m", "graders", "grade", str(tests / "submissions" / "engine" / "greedy"), "--lessons", "8",
+           "--use-gpu", "no", "--results-stream", str(stream), "--json", str(tmp / "greedy.json")], env=env)
+    stopped = {r.name: r.seconds for r in stream_module.read(stream).finished.values() if "asked for" in r.message}
+    worst = max(stopped.values(), default=0.0)
+    return {"impossible_s": {name: round(s, 1) for name, s in sorted(stopped.items())},
+            "impossible_worst_ratio": round(worst / budget_s, 2)}
+
+
 def _wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 600) -> str:
     """Read ``proc``'s output up to a line holding ``text``; what it printed meanwhile."""
     deadline, seen = time.monotonic() + timeout, []
@@ -156,7 +171,7 @@ def _wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 600) -> s
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=3)
-    parser.add_argument("--skip", default="", help="comma-separated: grade,floor,batch,nbgrader,watch")
+    parser.add_argument("--skip", default="", help="comma-separated: grade,floor,batch,nbgrader,impossible,watch")
     parser.add_argument("--out", default=str(KIT / "bench" / "results.json"))
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -185,6 +200,10 @@ def main() -> int:
             if "nbgrader_autograde_s" in figures:
                 figures["nbgrader_ratio"] = round(figures["nbgrader_autograde_s"] / figures["grade_s"], 2)
                 print(f"nbgrader autograde: {figures['nbgrader_autograde_s']} s; nbgrader/graders = {figures['nbgrader_ratio']}")
+        if "impossible" not in skip:
+            figures.update(bench_impossible(tmp))
+            print(f"impossible requests stopped by the watch after {figures['impossible_s']} s; the slowest is "
+                  f"{figures['impossible_worst_ratio']} of the lesson's budget")
         if "watch" not in skip:
             figures.update(bench_watch(tmp))
             print(f"watch: save to verdict {figures['watch_save_to_verdict_s']} s (next save "

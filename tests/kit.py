@@ -22,9 +22,13 @@ def run_graders(*args: str, env: dict | None = None, timeout: float = 1200) -> s
 
 def grade(folder: Path, *, lessons: str | None = None, checks: list[str] | None = None,
           timeout: float = 1200, extra: list[str] = (), env: dict | None = None) -> dict:
-    """Run ``python -m graders grade`` on ``folder`` and return its Gradescope JSON (plus its stdout)."""
+    """Run ``python -m graders grade`` on ``folder`` and return its Gradescope JSON (plus its stdout).
+
+    The run's results stream stays beside the JSON (``kit-grade-*/stream.jsonl``): each check's seconds."""
     out = Path(tempfile.mkdtemp(prefix="kit-grade-")) / "results.json"
     cmd = [str(folder), "--json", str(out)]
+    if "--results-stream" not in extra:
+        cmd += ["--results-stream", str(out.with_name("stream.jsonl"))]
     if lessons:
         cmd += ["--lessons", lessons]
     if checks:
