@@ -10,10 +10,10 @@ different checks are stacked into one submission (a "layer"), and one grading ru
 every lesson, running the checks those mutants must break.
 
 The suite grades a cover of the corpus: the fewest mutants, picked greedily, that between them lose
-every check (60 of 124). ``KIT_SLOW_TESTS=1`` grades every mutant (sixteen rounds, not nine: about 7 more
-minutes on a 2-core laptop). The other half of the promise, that a mutant loses no check beyond its ``BREAKS`` (a broken
-step never costs the steps after it), needs every check of every layer run: ``bench/corpus.py`` proves
-it for the whole corpus.
+every check. ``KIT_SLOW_TESTS=1`` grades every mutant (sixteen rounds, not nine: about 7
+more minutes on a 2-core laptop). The other half of the promise, that a mutant loses no check beyond its
+``BREAKS`` (a broken step never costs the steps after it), needs every check of every layer run:
+``bench/corpus.py`` proves it for the whole corpus.
 """
 from __future__ import annotations
 
