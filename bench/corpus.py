@@ -7,9 +7,9 @@ A mutant (``tests/mutants/<lesson>/*.py``) must lose exactly the checks in its `
 other check of the lesson: a broken step never costs the steps after it. A correct variant
 (``tests/variants/<lesson>/*.py``) and the reference must get full marks. The test suite proves that
 each variant gets full marks and that the mutants of a cover of the checks lose their ``BREAKS``; this
-run grades every mutant, and adds the "no other check" half. Mutants are graded in the suite's layers (mutants that redefine different names and break
-different checks, stacked: the layer must lose exactly the union of their ``BREAKS``), or one at a time
-with ``--alone``. As in the suite, one grading takes one entry of every lesson (one Ray start).
+run grades every mutant, and adds the "no other check" half. Mutants are graded in the suite's layers
+(mutants that redefine different names and break different checks, stacked: the layer must lose
+exactly the union of their ``BREAKS``), or one at a time with ``--alone``. As in the suite, one grading takes one entry of every lesson (one Ray start).
 
 ``--repeat N`` grades everything N times and prints every check whose points differ between the runs
 of the same code: the same code must get the same score every time. Exits 1 when an entry breaks its

@@ -10,10 +10,9 @@ different checks are stacked into one submission (a "layer"), and one grading ru
 every lesson, running the checks those mutants must break.
 
 The suite grades a cover of the corpus: the fewest mutants, picked greedily, that between them lose
-every check. ``KIT_SLOW_TESTS=1`` grades every mutant (sixteen rounds, not nine: about 7
-more minutes on a 2-core laptop). The other half of the promise, that a mutant loses no check beyond its
-``BREAKS`` (a broken step never costs the steps after it), needs every check of every layer run:
-``bench/corpus.py`` proves it for the whole corpus.
+every check. ``KIT_SLOW_TESTS=1`` grades every mutant. The other half of the promise, that a mutant
+loses no check beyond its ``BREAKS`` (a broken step never costs the steps after it), needs every check
+of every layer run: ``bench/corpus.py`` proves it for the whole corpus.
 """
 from __future__ import annotations
 
@@ -73,11 +72,16 @@ def clash(a: Path, b: Path) -> bool:
                 or set(kit.breaks_of(a)) & set(kit.breaks_of(b)))
 
 
+def clash_counts(found: list[Path]) -> dict[Path, int]:
+    """For each fragment, how many of the others it clashes with."""
+    return {m: sum(clash(m, other) for other in found if other != m) for m in found}
+
+
 def layers(lesson: str, found: list[Path] | None = None) -> list[list[Path]]:
     """The lesson's mutants (or ``found``: its correct variants) stacked greedily, those that clash with
     most others first: no two fragments of a layer clash."""
     found = kit.mutants(lesson) if found is None else found
-    clashes = {m: sum(clash(m, other) for other in found if other != m) for m in found}
+    clashes = clash_counts(found)
     stacked: list[list[Path]] = []
     for mutant in sorted(found, key=lambda m: (-clashes[m], m.name)):
         layer = next((members for members in stacked if not any(clash(mutant, m) for m in members)), None)
@@ -93,7 +97,7 @@ def cover(lesson: str) -> list[Path]:
     pick loses the most checks not yet lost, and among those clashes with the fewest other mutants (so
     the picks stack into few layers)."""
     found = kit.mutants(lesson)
-    clashes = {m: sum(clash(m, other) for other in found if other != m) for m in found}
+    clashes = clash_counts(found)
     left, picked = {c.name for c in catalog.checks(lesson)}, []
     while left & {name for m in found for name in kit.breaks_of(m)}:
         best = min(found, key=lambda m: (-len(left & set(kit.breaks_of(m))), clashes[m], m.name))
