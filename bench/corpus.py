@@ -56,7 +56,8 @@ def earlier_rows(files: list[str], code: str) -> list[dict]:
             sys.exit(f"{file} graded other code (fingerprint {sorted(map(str, other))}, now {code}): "
                      "its points cannot be compared with this run's; grade again, or leave it out of --against")
         offset = max((r["run"] for r in rows), default=0)
-        rows += [{**r, "run": r["run"] + offset} for r in found]
+        number = {run: offset + i for i, run in enumerate(sorted({r["run"] for r in found}), 1)}
+        rows += [{**r, "run": number[r["run"]]} for r in found]
     return rows
 
 
@@ -129,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = [r for r in rows if not r["ok"]]
     print(f"{len(rows) - len(failed)} of {len(rows)} gradings kept their promise; wrote {args.json}")
     differing = unstable(earlier + rows)
-    runs = first + args.repeat - 1
+    runs = len({r["run"] for r in earlier + rows})
     if runs > 1:
         print(f"checks whose points differ between the {runs} runs of the same code: {len(differing)}")
         print("\n".join(f"  {line}" for line in differing))

@@ -21,7 +21,7 @@ def test_earlier_passes_are_numbered_after_each_other_and_compared(tmp_path):
     code = corpus.fingerprint()
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     first.write_text(json.dumps([row(1, code, normalize_values=2.0)]))
-    second.write_text(json.dumps([row(1, code, normalize_values=0.0)]))
+    second.write_text(json.dumps([row(2, code, normalize_values=0.0)]))  # a pass --against the first: its run 2
     rows = corpus.earlier_rows([str(first), str(second)], code)
     assert [r["run"] for r in rows] == [1, 2]
     assert corpus.unstable(rows) == ["lesson4_data [reference] normalize_values: [2.0, 0.0]"]
