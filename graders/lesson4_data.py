@@ -8,10 +8,14 @@ calls another (``predict`` calls ``normalize`` and ``MNISTClassifier``, ``accura
 ``compute_accuracy``), it is graded with the grader's own version of the part it calls
 (``graders_parts``), so a mistake costs the checks of the function that holds it. Batch functions
 are judged on NumPy batches, or on pandas batches where a student wrote them for pandas. One actor
-pool runs once, in a module fixture; the pure functions are called in this process. ``predict`` is
+pool runs once, in a module fixture; the pure functions are called on their own. ``predict`` is
 also called with other arguments and its dataset never run: its plan shows the pool, batch size and
 GPUs it asked for. A second model file, whose labels are the first's moved up one digit, shows
 whether a model path was passed on.
+
+The student's module is imported on the student's side (``STUDENT_SIDE``), never here: its functions
+are called there, the datasets they take and give are made and kept there, and what comes back to be
+judged is plain data (rows, arrays, frames, numbers).
 """
 from __future__ import annotations
 
@@ -30,6 +34,7 @@ import pytest
 
 from graders.engine import check, probes, shapes
 
+STUDENT_SIDE = True
 POOL_SIZE = 3  # actors of the graded predict run: neither the contract's default (1) nor the course's (2)
 GPUS_PER_ACTOR = 0.25  # when grading on GPUs
 BATCH_SIZE = 100
@@ -216,9 +221,9 @@ def graders_parts(student, *names: str):
 
 
 # -- Ray Data settings and probes ----------------------------------------------------------------
-@pytest.fixture(scope="module", autouse=True)
-def data_context():
-    """Ray Data settings for this lesson's datasets, restored afterwards.
+@pytest.fixture(scope="module")
+def data_context(student_side):
+    """Ray Data settings for this lesson's datasets, on the student's side.
 
     Ordered outputs make every order the grader compares deterministic. The sort-based shuffle runs
     groupby and aggregates on the workers already started: Ray's default (``SHUFFLE_V2``) starts
@@ -226,14 +231,44 @@ def data_context():
     more than the grouping itself. Each dataset keeps a copy of the settings current when it was
     created.
     """
+    student_side.on_start(ordered_data_context)
+    return student_side
+
+
+def ordered_data_context() -> None:
     from ray.data import DataContext
     from ray.data.context import ShuffleStrategy
 
     ctx = DataContext.get_current()
-    saved = ctx.execution_options.preserve_order, ctx.shuffle_strategy
     ctx.execution_options.preserve_order, ctx.shuffle_strategy = True, ShuffleStrategy.SORT_SHUFFLE_PULL_BASED
-    yield ctx
-    ctx.execution_options.preserve_order, ctx.shuffle_strategy = saved
+
+
+def read_images(root: str):
+    """The grader's read of a digit folder, as ``predict`` takes it."""
+    import ray.data
+
+    return ray.data.read_images(root, include_paths=True, mode="L")
+
+
+def from_blocks(parts: list[pd.DataFrame]):
+    """One dataset of the frames ``parts``, one block each."""
+    import ray.data
+
+    blocks = [ray.data.from_items(part.to_dict("records"), override_num_blocks=1) for part in parts]
+    return blocks[0].union(*blocks[1:])
+
+
+def from_paths(keys: list[str], blocks: int):
+    import ray.data
+
+    return ray.data.from_items([{"path": k} for k in keys], override_num_blocks=blocks)
+
+
+def rows_and_driver_rows(fn, ds) -> tuple:
+    """``fn(ds)``, and the rows that reached the student's driver while it ran (``rows_to_driver``)."""
+    with rows_to_driver() as tally:
+        value = fn(ds)
+    return value, tally["rows"]
 
 
 @contextlib.contextmanager
@@ -263,14 +298,15 @@ def rows_to_driver():
         yield tally
 
 
-def run_predict(student, images, model_path: str, *, concurrency: int, use_gpu: bool) -> tuple[pd.DataFrame, int, dict]:
+def run_predict(side, student, images, model_path: str, *, concurrency: int,
+                use_gpu: bool) -> tuple[pd.DataFrame, int, dict]:
     """The student's ``predict`` on ``images``: (its rows, classifier actors started, the pool it planned)."""
     before = probes.actor_ids(CLASSIFIER_ACTORS)
     with graders_parts(student, "normalize", "MNISTClassifier"):
         predicted = student.predict(images, model_path, concurrency=concurrency, batch_size=BATCH_SIZE,
                                     num_gpus=GPUS_PER_ACTOR if use_gpu else 0)
         rows = pd.DataFrame(predicted.take_all())
-    return rows, len(probes.actor_ids(CLASSIFIER_ACTORS) - before), planned_pool(predicted)
+    return rows, len(probes.actor_ids(CLASSIFIER_ACTORS) - before), side.apply(planned_pool, predicted)
 
 
 def planned_pool(ds) -> dict:
@@ -344,13 +380,9 @@ def predictions(digits) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def ds_preds(predictions, ray_cluster):
+def ds_preds(predictions, data_context):
     """``predictions`` as a Ray dataset of several blocks, as ``predict`` then ``add_label`` give it."""
-    import ray.data
-
-    blocks = [ray.data.from_items(part.to_dict("records"), override_num_blocks=1)
-              for part in prediction_blocks(predictions)]
-    return blocks[0].union(*blocks[1:])
+    return data_context.make(from_blocks, prediction_blocks(predictions))
 
 
 def prediction_blocks(predictions: pd.DataFrame) -> list[pd.DataFrame]:
@@ -371,7 +403,7 @@ def prediction_blocks(predictions: pd.DataFrame) -> list[pd.DataFrame]:
 
 # -- read_mnist_images ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def read_rows(student, png_root, ray_cluster) -> list[dict]:
+def read_rows(student, png_root, data_context) -> list[dict]:
     """Every row of ``read_mnist_images`` on the public folder, not shuffled."""
     return student.read_mnist_images(png_root, shuffle_files=False).take_all()
 
@@ -394,7 +426,7 @@ def test_read_every_file_once(read_rows, digits):
     "Reading the files in a random order is a cheap shuffle: it happens before any row exists.",
     "read_images (like every file-based Ray Data reader) takes a shuffle option for the files.",
     "Pass the files-shuffle option only when shuffle_files is true; otherwise read as before."))
-def test_read_shuffle_files(student, png_root, digits, read_rows, ray_cluster, thresholds):
+def test_read_shuffle_files(student, png_root, digits, read_rows, data_context, thresholds):
     keys = [file_key(r["path"]) for r in student.read_mnist_images(png_root, shuffle_files=True)
             .select_columns(["path"]).take_all()]
     assert_every_file_once(keys, digits, "read_mnist_images(shuffle_files=True)")
@@ -469,22 +501,19 @@ def test_classifier_loads_model_once(student, digits, model_path, tmp_path):
 
 # -- predict ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def predicted(student, png_root, model_path, use_gpu, ray_cluster) -> tuple[pd.DataFrame, int, dict]:
+def predicted(student, png_root, model_path, use_gpu, data_context) -> tuple[pd.DataFrame, int, dict]:
     """One run of the student's ``predict`` on the grader's read of the folder, on a pool of ``POOL_SIZE``
     actors: (rows, actors started, planned pool)."""
-    import ray.data
-
-    images = ray.data.read_images(png_root, include_paths=True, mode="L")
-    return run_predict(student, images, model_path, concurrency=POOL_SIZE, use_gpu=use_gpu)
+    return run_predict(data_context, student, data_context.make(read_images, png_root), model_path,
+                       concurrency=POOL_SIZE, use_gpu=use_gpu)
 
 
 @pytest.fixture(scope="module")
-def unrun_pool(student, model_path, ray_cluster) -> dict:
+def unrun_pool(student, model_path, data_context) -> dict:
     """The pool ``predict`` plans when called with ``UNRUN_POOL``; its dataset is never run."""
-    import ray.data
-
     with graders_parts(student, "normalize", "MNISTClassifier"):
-        return planned_pool(student.predict(ray.data.from_items([{"path": "0/0.png"}]), model_path, **UNRUN_POOL))
+        unrun = student.predict(data_context.make(from_paths, ["0/0.png"], 1), model_path, **UNRUN_POOL)
+        return data_context.apply(planned_pool, unrun)
 
 
 @check(points=2, hint=(
@@ -525,9 +554,10 @@ def test_predict_actor_pool_size(predicted, unrun_pool, use_gpu):
 @check(points=2, hidden=True, hint=(
     "read_mnist_images and predict must work on any folder of digits and any model, not just the public ones.",
     "Use the root and model path you are given; assume nothing about the number of files.",))
-def test_read_and_predict_other_folder(student, data, shifted_model, use_gpu, ray_cluster, thresholds):
+def test_read_and_predict_other_folder(student, data, shifted_model, use_gpu, data_context, thresholds):
     root = data.path("mnist_png", seed=1)
-    rows, _, _ = run_predict(student, student.read_mnist_images(root), shifted_model, concurrency=1, use_gpu=use_gpu)
+    rows, _, _ = run_predict(data_context, student, student.read_mnist_images(root), shifted_model, concurrency=1,
+                             use_gpu=use_gpu)
     assert_predictions(rows, read_digits(root, shifted_model), thresholds["logit_tie_tolerance"],
                        "another folder and another model file (its labels the first's plus one)")
 ### END HIDDEN TESTS
@@ -570,13 +600,11 @@ def test_accuracy_by_label_matches(student, ds_preds, predictions, thresholds):
 
 # -- overall_accuracy, label_summary -------------------------------------------------------------
 @pytest.fixture(scope="module")
-def aggregates(student, ds_preds):
-    """``run(name)``: the student's ``name(ds_preds)`` and the rows that reached this process meanwhile."""
+def aggregates(student, ds_preds, data_context):
+    """``run(name)``: the student's ``name(ds_preds)`` and the rows that reached its driver meanwhile."""
     @functools.cache
     def run(name: str) -> tuple:
-        with rows_to_driver() as tally:
-            value = getattr(student, name)(ds_preds)
-        return value, tally["rows"]
+        return tuple(data_context.apply(rows_and_driver_rows, getattr(student, name), ds_preds))
 
     return run
 
@@ -644,11 +672,9 @@ def test_aggregates_on_cluster(aggregates, predictions, thresholds):
 
 # -- shuffles ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def path_rows(digits, ray_cluster):
+def path_rows(digits, data_context):
     """A dataset of the folder's file keys in sorted order, in ``SHUFFLE_BLOCKS`` blocks."""
-    import ray.data
-
-    return ray.data.from_items([{"path": k} for k in digits.keys], override_num_blocks=SHUFFLE_BLOCKS)
+    return data_context.make(from_paths, digits.keys, SHUFFLE_BLOCKS)
 
 
 def shuffled_orders(shuffle, ds) -> tuple[list[str], list[str], list[str]]:

@@ -81,8 +81,8 @@ def _student_frames(exc: BaseException, submission: Path) -> list[tuple[str, int
         for fs in traceback.extract_tb(e.__traceback__):
             if fs.filename.startswith(root):
                 frames.append((Path(fs.filename).name, fs.lineno, fs.name, (fs.line or "").strip()))
-        # Remote errors carry their traceback as text only.
-        lines = _text(e).splitlines()
+        # Remote errors, and those of the student's side, carry their traceback as text only.
+        lines = (_text(e) + "\n" + (getattr(e, "trace", "") if _from_student_side(e) else "")).splitlines()
         for i, line in enumerate(lines):
             m = _FRAME.match(line)
             if m and Path(m["file"]).name.startswith("lesson") and m["file"].endswith(".py"):
@@ -95,10 +95,23 @@ def _student_frames(exc: BaseException, submission: Path) -> list[tuple[str, int
     return unique
 
 
+def _from_student_side(exc: BaseException) -> bool:
+    from graders.engine.student_side import StudentError
+
+    return isinstance(exc, StudentError)
+
+
+def _kind(exc: BaseException) -> tuple[str, str]:
+    """(module, name) of an exception's class; on the student's side, of the class it had there."""
+    if _from_student_side(exc):
+        return exc.type_module, exc.type_name
+    return type(exc).__module__, type(exc).__name__
+
+
 def _root_cause(exc: BaseException) -> BaseException:
     """The innermost exception that is not one of Ray's wrappers."""
     chain = exception_chain(exc)
-    plain = [e for e in chain if not type(e).__module__.startswith("ray.")]
+    plain = [e for e in chain if not _kind(e)[0].startswith("ray.")]
     return plain[-1] if plain else chain[-1]
 
 
@@ -112,8 +125,8 @@ def describe(exc: BaseException, submission: Path) -> str:
     if isinstance(exc, AssertionError) and not _student_frames(exc, submission):
         return _text(exc).strip() or "the check's condition did not hold"  # the grader's own sentence
     root = _root_cause(exc)
-    head = f"{type(root).__name__}: {_last_line(_text(root)) or _text(root)}"
-    if type(root).__module__.startswith("ray.") or "Traceback" in _text(root):
+    head = f"{_kind(root)[1]}: {_last_line(_text(root)) or _text(root)}"
+    if _kind(root)[0].startswith("ray.") or "Traceback" in _text(root):
         head = _last_line(_text(root)) or head
     parts = [head]
     frames = _student_frames(exc, submission)

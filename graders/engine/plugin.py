@@ -27,8 +27,10 @@ import pytest
 from graders.engine import course, feedback, results, stream, terminal, watchdog
 from graders.engine.datasets import DataSets
 from graders.engine.raysession import (EXIT_RAY_UNAVAILABLE, LOGICAL_GPUS, RayCluster, RayUnavailable, free_port,
-                                       logical_gpus, start_ray, stop_ray)
-from graders.engine.submission import LessonNotStarted, LessonUnavailable, load_lesson, untouched
+                                       join_from_side, logical_gpus, start_ray, stop_ray)
+from graders.engine.student_side import Remote, StudentError, StudentSide
+from graders.engine.submission import (LessonNotStarted, LessonUnavailable, lesson_file, load_lesson, untouched,
+                                       untouched_file)
 
 SUBMISSION_DESC = "folder holding the student's lessonN_*.py modules (default: the folder being collected)"
 ALL_CHECKS_DESC = "run hidden checks too (instructor grading); a plain pytest run is a public self-check"
@@ -66,6 +68,8 @@ class GradingState:
         self.restart_ray = None  # how this run started Ray (set once it did), to start it again
         self.ray_gcs: str | None = None  # the address of the run's Ray, as it started it
         self.serve_port: int | None = None  # the port of the run's Serve proxy, once started
+        self.sides: dict[str, StudentSide] = {}  # a lesson graded on the student's side: its process
+        self.side_modules: dict[str, Remote | LessonUnavailable] = {}  # and its module there, or why not
         try:
             self.data = DataSets(opt("data"))
         except ValueError as exc:
@@ -141,6 +145,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Remove the run's temporary folder from ``--storage`` (the checkpoints stay)."""
     import shutil
 
+    for side in config.stash[STATE].sides.values():
+        side.stop()
     base = str(config.getoption("basetemp") or "")
     if config.getoption("storage_path") and Path(base).name.startswith(STORAGE_TMP):
         shutil.rmtree(base, ignore_errors=True)
@@ -243,7 +249,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """Import the student's module before any fixture: a lesson that cannot import, or that is still
     the untouched stub, starts no Ray and trains nothing."""
     lesson = _lesson_of(item)
-    if lesson is not None:
+    if lesson is not None and on_student_side(item.module):
+        state = item.config.stash[STATE]
+        if untouched_file(lesson_file(state.submission, lesson.name), lesson.name):
+            raise LessonNotStarted(LESSON_NOT_STARTED_MSG.format(lesson=lesson.name))
+        side_module(state, lesson.name)
+    elif lesson is not None:
         state = item.config.stash[STATE]
         try:
             module = load_lesson(state.submission, lesson.name)
@@ -253,10 +264,57 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
             raise LessonNotStarted(LESSON_NOT_STARTED_MSG.format(lesson=lesson.name))
 
 
+def on_student_side(module) -> bool:
+    """Whether a lesson's grader calls the student's code on the student's side (``student_side``): its
+    module is imported there, never in this process, and what comes back is plain data."""
+    return bool(getattr(module, "STUDENT_SIDE", False))
+
+
+def side_module(state: GradingState, lesson: str) -> Remote:
+    """The student's module imported on its lesson's side (a process started here on first use)."""
+    found = state.side_modules.get(lesson)
+    if found is None:
+        side = state.sides.setdefault(lesson, StudentSide(path=[state.submission],
+                                                          env=dict(os.environ) if state.ray_gcs else None))
+        if side.pid is None:
+            with check_clock_paused():  # starting the process is the grader's overhead; importing is not
+                side.start()
+        try:
+            found = side.import_module(lesson)
+        except StudentError as exc:
+            found = LessonUnavailable(f"{lesson}.py failed to import, so the lesson scores zero:\n"
+                                      f"{feedback.describe(exc, state.submission)}")
+        state.side_modules[lesson] = found
+    if isinstance(found, LessonUnavailable):
+        raise found
+    return found
+
+
 @pytest.fixture(scope="module")
 def student(request: pytest.FixtureRequest, submission: Path):
-    """The student's module for the lesson whose grader is running."""
-    return load_lesson(submission, request.module.__name__.rpartition(".")[2])
+    """The student's module for the lesson whose grader is running (on the student's side, joined to the
+    run's Ray, where the grader asks for it)."""
+    lesson = request.module.__name__.rpartition(".")[2]
+    if not on_student_side(request.module):
+        return load_lesson(submission, lesson)
+    state = request.config.stash[STATE]
+    module = side_module(state, lesson)
+    request.getfixturevalue("ray_cluster")
+    side = state.sides[lesson]
+    with check_clock_paused():
+        if side.env is None:  # started before Ray: again, in the environment Ray left (its authentication mode)
+            side.env = dict(os.environ)
+            side.restart()
+        side.on_start(join_from_side, request.config.getoption("ray_address"), state.ray_gcs, str(submission),
+                      then=lambda job: setattr(side, "ray_job", job))
+    request.addfinalizer(side.stop)  # nothing of the lesson's code runs on once its checks are done
+    return module
+
+
+@pytest.fixture(scope="module")
+def student_side(request: pytest.FixtureRequest, student) -> StudentSide:
+    """The process that runs the student's code for this lesson (``STUDENT_SIDE`` graders)."""
+    return request.config.stash[STATE].sides[request.module.__name__.rpartition(".")[2]]
 
 
 @pytest.fixture(scope="module")
@@ -306,6 +364,8 @@ def ray_cluster(pytestconfig: pytest.Config, submission: Path, tmp_path_factory)
     state.restart_ray = start
     yield cluster
     state.restart_ray = None
+    for side in state.sides.values():  # their drivers first
+        side.stop()
     stop_ray()
 
 

@@ -313,6 +313,23 @@ def _stop_serve_handles() -> None:
             client.shutdown_cached_handles()
 
 
+def join_from_side(address: str | None, gcs: str, submission: str) -> str:
+    """On a student's side (``student_side``): join the run's Ray, leaving any instance the student's code
+    started on its own; this driver's job id."""
+    import ray
+
+    if not (ray.is_initialized() and ray.get_runtime_context().gcs_address == gcs):
+        if ray.is_initialized():
+            ray.shutdown()
+        if address:  # a cluster: the same runtime env as the grader's driver
+            _connect(ray, Path(submission), address, None)
+        else:  # the embedded instance: its workers already import the submission
+            for key, value in FAST_RAY_ENV.items():
+                os.environ.setdefault(key, value)
+            _init_with_retry(ray, {"address": gcs, "_node_ip_address": gcs.rpartition(":")[0]}, attempts=1)
+    return ray.get_runtime_context().get_job_id()
+
+
 def keep_connected(address: str, submission: Path) -> None:
     """Join the cluster at ``address`` now and stay joined across runs (watch's runner): the runs'
     ``start_ray`` reuse the connection, ``stop_ray`` leaves it open."""

@@ -45,21 +45,32 @@ def stub_functions(source: str) -> set[str]:
 
 def untouched(module: ModuleType, lesson: str) -> bool:
     """True when every function the lesson's exercise leaves to the student is still its stub."""
+    return untouched_file(getattr(module, "__file__", None), lesson)
+
+
+def untouched_file(path, lesson: str) -> bool:
+    """``untouched``, read from the module's file without importing it."""
     exercise = course.KIT_ROOT / "exercises" / f"{lesson}.py"
     try:
         todo = stub_functions(exercise.read_text())
-        return bool(todo) and todo <= stub_functions(Path(module.__file__).read_text())
+        return bool(todo) and todo <= stub_functions(Path(path).read_text())
     except (OSError, SyntaxError, TypeError):  # no exercise to compare with: check as usual
         return False
 
 
-def load_lesson(submission: Path, lesson: str) -> ModuleType:
-    """Import ``<submission>/<lesson>.py`` as the top-level module ``lesson`` (as Ray's workers will)."""
+def lesson_file(submission: Path, lesson: str) -> Path:
+    """``<submission>/<lesson>.py``; the lesson scores zero when it is missing."""
     path = (submission / f"{lesson}.py").resolve()
     if not path.is_file():
         raise LessonUnavailable(
             f"{lesson}.py is missing from {submission}: the lesson scores zero. "
             f"Put your {lesson}.py in that folder (start from exercises/{lesson}.py).")
+    return path
+
+
+def load_lesson(submission: Path, lesson: str) -> ModuleType:
+    """Import ``<submission>/<lesson>.py`` as the top-level module ``lesson`` (as Ray's workers will)."""
+    path = lesson_file(submission, lesson)
     root = str(path.parent)
     if root not in sys.path:
         sys.path.insert(0, root)

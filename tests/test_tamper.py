@@ -1,0 +1,43 @@
+"""The tamper corpus (#28): submissions that try to change their own grade instead of earning it.
+
+Each fragment of ``tests/tamper/<lesson>/`` is the reference with one honest mistake (its ``BREAKS``)
+plus tampering: rewriting pytest's reports, raising the kit's own ``PartialCredit``, replacing the
+grader's assertions, answering with an object that runs code where it is unpickled, writing the run's
+output files. A lesson graded on the student's side (``STUDENT_SIDE``) must give each exactly what its
+honest mistake costs: the fragments are stacked into one submission (they redefine different names),
+every check of the lesson is run, and the checks lost must be the union of their ``BREAKS``.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import kit
+import test_mutants
+
+TAMPER = Path(__file__).parent / "tamper"
+LESSONS = sorted(p.name for p in TAMPER.iterdir() if p.is_dir())
+
+
+def tampering(lesson: str) -> list[Path]:
+    return sorted((TAMPER / lesson).glob("*.py"))
+
+
+def test_tamper_fragments_stack():
+    for lesson in LESSONS:
+        found = tampering(lesson)
+        together = [(a.stem, b.stem) for a in found for b in found if a != b and test_mutants.clash(a, b)]
+        assert found and not together, f"{lesson}: tamper fragments that redefine the same names: {together}"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_tampering_scores_what_the_honest_mistakes_score(lesson, tmp_path):
+    found = tampering(lesson)
+    expected = {name for fragment in found for name in kit.breaks_of(fragment)}
+    folder = kit.make_submission(lesson, found, tmp_path / "submission")
+    result = kit.grade(folder, lessons=lesson)
+    lost = test_mutants.lost_by_lesson(result).get(lesson, set())
+    assert lost == expected, (f"{lesson} with {[f.stem for f in found]}: forged {sorted(expected - lost)}, "
+                              f"lost besides {sorted(lost - expected)}")
+    assert all(t["max_score"] for t in result["tests"]) and len(result["tests"]) > len(expected)
