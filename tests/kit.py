@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import subprocess
@@ -12,6 +13,10 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent
 MUTANTS = Path(__file__).parent / "mutants"
 VARIANTS = Path(__file__).parent / "variants"
+REACH = Path(__file__).parent / "reach.json"
+"""For each check, the student's names it reads, as the reference's grading recorded them."""
+REACH_REFRESH = ("Refresh it: rm tests/reach.json; python -m graders grade solutions -p graders.engine.reach "
+                 "--record-reach tests/reach.json")
 
 
 def run_graders(*args: str, env: dict | None = None, timeout: float = 1200) -> subprocess.CompletedProcess:
@@ -38,6 +43,12 @@ def grade(folder: Path, *, lessons: str | None = None, checks: list[str] | None 
     result = json.loads(out.read_text())
     result["stdout"] = proc.stdout
     return result
+
+
+@functools.cache
+def recorded_reach() -> dict[str, dict[str, list[str]]]:
+    """lesson -> check -> the student's names it reads (``REACH``)."""
+    return json.loads(REACH.read_text())
 
 
 def scores(result: dict) -> dict[str, tuple[float, float]]:

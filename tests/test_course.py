@@ -4,6 +4,7 @@ student release that holds no solution and no hidden check and runs its self-che
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -50,9 +51,12 @@ def test_hidden_checks_sit_in_hidden_regions():
 
 
 @pytest.fixture(scope="module")
-def reference() -> dict:
-    """The reference solutions, graded once, every lesson."""
-    return kit.grade(kit.KIT / "solutions")
+def reference(tmp_path_factory) -> dict:
+    """The reference solutions, graded once, every lesson, with the student's names each check reads."""
+    reach = tmp_path_factory.mktemp("reach") / "reach.json"
+    result = kit.grade(kit.KIT / "solutions", extra=["-p", "graders.engine.reach", "--record-reach", str(reach)])
+    result["reach"] = json.loads(reach.read_text())
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +76,16 @@ def test_every_check_of_every_lesson_was_graded(reference):
     graded = {t["name"] for t in reference["tests"]}
     declared = {c.qualified_name for l in LESSONS for c in catalog.checks(l.name)}
     assert graded == declared
+
+
+def test_recorded_reach_is_current(reference):
+    """Variants are graded on the checks that read what they redefine (``tests/test_mutants.py``), as
+    ``tests/reach.json`` records: a check reading a name it does not list could miss a variant's mistake."""
+    kept = kit.recorded_reach()
+    unlisted = {f"{lesson}::{check}": sorted(set(names) - set(kept.get(lesson, {}).get(check, ())))
+                for lesson, checks in reference["reach"].items() for check, names in checks.items()}
+    unlisted = {check: names for check, names in unlisted.items() if names}
+    assert reference["reach"] and not unlisted, f"{kit.REACH.name} is out of date: {unlisted}. {kit.REACH_REFRESH}"
 
 
 def test_stubs_score_zero_and_read_not_started(stubs):

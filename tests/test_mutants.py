@@ -3,7 +3,7 @@
 - every check, hidden ones included, is shown to fail by some mutant (``tests/mutants/<lesson>/*.py``:
   the reference with one mistake a student could make, and ``BREAKS``, the checks it must lose);
 - every correct variant (``tests/variants/<lesson>/*.py``: the reference written another valid way)
-  gets full marks, every check run.
+  gets full marks on every check that reads what it redefines (``tests/reach.json``).
 
 Gradings are shared to keep the suite short. Mutants that redefine different names and break
 different checks are stacked into one submission (a "layer"), and one grading run takes one layer of
@@ -52,17 +52,42 @@ def reference_uses(lesson: str) -> dict[str, set[str]]:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
 
-def used_names(fragment: Path) -> set[str]:
-    """Every name a fragment's code reaches: those it mentions, and those the reference's definitions
-    it mentions reach in turn (``tune_max_depth`` calls ``build_trainer``, which runs the train loop)."""
-    uses = reference_uses(fragment.parent.name)
-    reached, todo = set(), list(names_in(ast.parse(fragment.read_text())))
+def reached_from(lesson: str, names) -> set[str]:
+    """``names``, and every name the reference's definitions among them reach in turn (``tune_max_depth``
+    calls ``build_trainer``, which runs the train loop)."""
+    uses = reference_uses(lesson)
+    reached, todo = set(), list(names)
     while todo:
         name = todo.pop()
         if name not in reached:
             reached.add(name)
             todo += uses.get(name, ())
     return reached
+
+
+def used_names(fragment: Path) -> set[str]:
+    """Every name a fragment's code reaches: those it mentions, and those they reach in the reference."""
+    return reached_from(fragment.parent.name, names_in(ast.parse(fragment.read_text())))
+
+
+def only_defines(fragment: Path) -> bool:
+    """Whether a fragment's top level only defines names (no call made at import, say)."""
+    body = ast.parse(fragment.read_text()).body
+    return all(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.Import,
+                                 ast.ImportFrom)) or isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+               for node in body)
+
+
+def reaching_checks(lesson: str, fragments: list[Path]) -> list[str]:
+    """The checks of ``lesson`` that can tell ``fragments`` from the reference: those that read (as the
+    reference's grading recorded, ``tests/reach.json``) a name that reaches one the fragments redefine.
+    Every check when a fragment does more than define names, or a check was not recorded."""
+    checks = [c.name for c in catalog.checks(lesson)]
+    if not all(map(only_defines, fragments)):
+        return checks
+    redefined = set().union(*map(defined_names, fragments))
+    read = kit.recorded_reach().get(lesson, {})
+    return [c for c in checks if c not in read or reached_from(lesson, read[c]) & redefined]
 
 
 def clash(a: Path, b: Path) -> bool:
@@ -178,15 +203,23 @@ def test_stacking_keeps_variants_apart():
             assert not together, f"{lesson}: a layer holds variants that clash: {together}"
 
 
-# Correct variants that redefine different names, stacked as mutants are: each round grades every check.
+def test_every_variant_reaches_a_check():
+    for lesson in LESSONS:
+        idle = [v.stem for v in kit.variants(lesson) if not reaching_checks(lesson, [v])]
+        assert not idle, f"{lesson}: variants that no check reads, so no grading can tell them apart: {idle}"
+
+
+# Correct variants that redefine different names, stacked as mutants are. Each round grades the checks
+# that read what its variants redefine (every check of every variant: ``bench/corpus.py``).
 @pytest.mark.parametrize("graded", rounds({l: layers(l, kit.variants(l)) for l in LESSONS}), ids=round_id)
 def test_correct_variants_get_full_marks(graded, tmp_path):
     folder = tmp_path / "submission"
     for lesson, layer in graded:
         kit.make_submission(lesson, layer, folder)
-    result = kit.grade(folder, lessons=",".join(lesson for lesson, _ in graded))
-    declared = {c.qualified_name for lesson, _ in graded for c in catalog.checks(lesson)}
-    assert {t["name"] for t in result["tests"]} == declared, "not every check of the variants' lessons was graded"
+    reaching = {lesson: reaching_checks(lesson, layer) for lesson, layer in graded}
+    result = kit.grade(folder, lessons=",".join(reaching), checks=sorted({c for cs in reaching.values() for c in cs}))
+    unread = {f"{lesson}::{c}" for lesson, cs in reaching.items() for c in cs} - {t["name"] for t in result["tests"]}
+    assert not unread, f"checks of the variants' lessons that were not graded: {sorted(unread)}"
     lost = [f"{t['name']} ({[v.stem for v in dict(graded)[t['name'].split('::')[0]]]}): {t['output'][:300]}"
             for t in result["tests"] if t["score"] < t["max_score"]]
     assert not lost, "correct variants lost points:\n" + "\n".join(lost)
