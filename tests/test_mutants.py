@@ -78,14 +78,27 @@ def only_defines(fragment: Path) -> bool:
                for node in body)
 
 
+def imports(tree: ast.Module) -> set[tuple[str, str]]:
+    """(name bound, what it is) for each top-level import: ``import numpy as np`` is ("np", "numpy")."""
+    return {(a.asname or a.name.partition(".")[0], f"{getattr(node, 'module', '') or ''}:{a.name}")
+            for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom)) for a in node.names}
+
+
+def rebound_names(fragment: Path) -> set[str]:
+    """The names a fragment binds to something else than the reference does: those it defines, and those
+    it imports from elsewhere (a reference function reads the new binding when it runs)."""
+    reference = imports(ast.parse((kit.KIT / "solutions" / f"{fragment.parent.name}.py").read_text()))
+    return defined_names(fragment) | {name for name, what in imports(ast.parse(fragment.read_text())) - reference}
+
+
 def reaching_checks(lesson: str, fragments: list[Path]) -> list[str]:
     """The checks of ``lesson`` that can tell ``fragments`` from the reference: those that read (as the
-    reference's grading recorded, ``tests/reach.json``) a name that reaches one the fragments redefine.
-    Every check when a fragment does more than define names, or a check was not recorded."""
+    reference's grading recorded, ``tests/reach.json``) a name that reaches one the fragments rebind.
+    Every check when a fragment does more than bind names, or a check was not recorded."""
     checks = [c.name for c in catalog.checks(lesson)]
     if not all(map(only_defines, fragments)):
         return checks
-    redefined = set().union(*map(defined_names, fragments))
+    redefined = set().union(*map(rebound_names, fragments))
     read = kit.recorded_reach().get(lesson, {})
     return [c for c in checks if c not in read or reached_from(lesson, read[c]) & redefined]
 
