@@ -4,9 +4,15 @@ With pytest-xdist (`-n 2 --dist loadgroup`, the README's test command), each tes
 one worker, so its module fixtures (a graded reference, a batch, a course) are computed once, while the
 mutant rounds, each an independent grading, spread over the workers and go first, as the longest work.
 """
-from pathlib import PurePosixPath
+import os
+import sys
+from pathlib import Path, PurePosixPath
 
 import pytest
+
+# The tools of this interpreter's environment (nbgrader, and the alembic it runs) for every child, as in
+# an activated venv: `.venv/bin/python -m pytest` works as `python -m pytest` does after `activate`.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 collect_ignore_glob = ["mutants/*", "variants/*", "submissions/*", "fakecourse/*"]
 INDEPENDENT = {"test_mutants"}  # modules whose tests share no fixture

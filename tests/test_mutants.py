@@ -10,7 +10,8 @@ different checks are stacked into one submission (a "layer"), and one grading ru
 every lesson, running the checks those mutants must break.
 
 The suite grades a cover of the corpus: the fewest mutants, picked greedily, that between them lose
-every check. ``KIT_SLOW_TESTS=1`` grades every mutant. The other half of the promise, that a mutant
+every check, and the fewest variants that between them reach every check any variant reaches.
+``KIT_SLOW_TESTS=1`` grades every mutant and every variant. The other half of the promise, that a mutant
 loses no check beyond its ``BREAKS`` (a broken step never costs the steps after it), needs every check
 of every layer run: ``bench/corpus.py`` proves it for the whole corpus.
 """
@@ -20,6 +21,7 @@ import ast
 import functools
 import os
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -130,23 +132,41 @@ def layers(lesson: str, found: list[Path] | None = None) -> list[list[Path]]:
     return stacked
 
 
-def cover(lesson: str) -> list[Path]:
-    """The fewest of the lesson's mutants, picked greedily, that between them lose every check: each
-    pick loses the most checks not yet lost, and among those clashes with the fewest other mutants (so
-    the picks stack into few layers)."""
-    found = kit.mutants(lesson)
+def cover(found: list[Path], judged: Callable[[Path], set[str]]) -> list[Path]:
+    """The fewest of ``found`` (one lesson's fragments), picked greedily, that between them cover every
+    check any of them does (``judged``: the checks a fragment is graded on). Each pick covers the most
+    checks not yet covered, and among those clashes with the fewest others (so the picks stack into
+    few layers)."""
     clashes = clash_counts(found)
-    left, picked = {c.name for c in catalog.checks(lesson)}, []
-    while left & {name for m in found for name in kit.breaks_of(m)}:
-        best = min(found, key=lambda m: (-len(left & set(kit.breaks_of(m))), clashes[m], m.name))
+    left, picked = set().union(*map(judged, found)), []
+    while left:
+        best = min(found, key=lambda f: (-len(left & judged(f)), clashes[f], f.name))
         picked.append(best)
-        left -= set(kit.breaks_of(best))
+        left -= judged(best)
     return picked
+
+
+def breaks(mutant: Path) -> set[str]:
+    return set(kit.breaks_of(mutant))
+
+
+def reaching(variant: Path) -> set[str]:
+    return set(reaching_checks(variant.parent.name, [variant]))
+
+
+def every_fragment() -> bool:
+    return os.environ.get("KIT_SLOW_TESTS") == "1"
 
 
 def graded_mutants(lesson: str) -> list[Path]:
     """The mutants this run grades: a cover of the lesson's checks, or all of them with KIT_SLOW_TESTS=1."""
-    return kit.mutants(lesson) if os.environ.get("KIT_SLOW_TESTS") == "1" else cover(lesson)
+    return kit.mutants(lesson) if every_fragment() else cover(kit.mutants(lesson), breaks)
+
+
+def graded_variants(lesson: str) -> list[Path]:
+    """The correct variants this run grades: the fewest that reach every check any variant of the lesson
+    reaches, or all of them with KIT_SLOW_TESTS=1."""
+    return kit.variants(lesson) if every_fragment() else cover(kit.variants(lesson), reaching)
 
 
 def rounds(per_lesson: dict[str, list]) -> list[list[tuple[str, object]]]:
@@ -195,7 +215,13 @@ def stack(graded: list[tuple[str, list[Path]]], folder: Path) -> dict[str, set[s
 def test_the_cover_loses_every_check_the_corpus_does():
     for lesson in LESSONS:
         lost = {name for m in kit.mutants(lesson) for name in kit.breaks_of(m)}
-        assert {name for m in cover(lesson) for name in kit.breaks_of(m)} == lost, lesson
+        assert set().union(*map(breaks, graded_mutants(lesson))) == lost, lesson
+
+
+def test_the_graded_variants_reach_every_check_the_variants_do():
+    for lesson in LESSONS:
+        reached = set().union(*map(reaching, kit.variants(lesson)))
+        assert set().union(*map(reaching, graded_variants(lesson))) == reached, lesson
 
 
 @pytest.mark.parametrize("graded", rounds({l: layers(l, graded_mutants(l)) for l in LESSONS}), ids=round_id)
@@ -224,7 +250,7 @@ def test_every_variant_reaches_a_check():
 
 # Correct variants that redefine different names, stacked as mutants are. Each round grades the checks
 # that read what its variants redefine (every check of every variant: ``bench/corpus.py``).
-@pytest.mark.parametrize("graded", rounds({l: layers(l, kit.variants(l)) for l in LESSONS}), ids=round_id)
+@pytest.mark.parametrize("graded", rounds({l: layers(l, graded_variants(l)) for l in LESSONS}), ids=round_id)
 def test_correct_variants_get_full_marks(graded, tmp_path):
     folder = tmp_path / "submission"
     for lesson, layer in graded:

@@ -45,6 +45,8 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
     env = {**os.environ, **FAST_RAY_ENV, "RAY_AUTH_MODE": "disabled"}  # loopback only
     # worker_site on every head: its agents start in time on a loaded machine (see below).
     env["PYTHONPATH"] = worker_pythonpath(submission, KIT_ROOT) if submission is not None else worker_pythonpath()
+    # A job's `python` is this one, venv activated or not.
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     for attempt in range(1, START_ATTEMPTS + 1):
         port, dash_port = free_port(), free_port()
         cmd = [sys.executable, "-m", "ray.scripts.scripts", "start", "--head", "--block", f"--port={port}",
