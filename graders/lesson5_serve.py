@@ -21,6 +21,11 @@ Every expected label is the model's own prediction, computed here with ``torch.j
 same images; graders never import the reference solution. The composition checks expect what the
 student's own preprocessor, then the model, make of the raw digits, so that a wrong preprocessor costs
 the preprocessor's checks alone.
+
+The student's module is imported on the student's side (``STUDENT_SIDE``), never here: ``serve.run`` of
+the student's applications, handle calls and a replica's class built outside Serve all happen there, and
+come back as plain data (labels, arrays, the settings of a bound application). HTTP answers are read
+here, as JSON.
 """
 import contextlib
 import json
@@ -37,6 +42,9 @@ import pytest
 import requests
 
 from graders.engine import check, shapes, wait_for
+from graders.engine.student_side import described, rebuilt, type_name
+
+STUDENT_SIDE = True
 
 PER_DIGIT = 10  # images of each digit in one request: 100 images, the course's 100 handle calls
 GPU_SHARE = 0.1  # GPUs per classifier replica when grading on a GPU cluster
@@ -91,19 +99,14 @@ def model_labels(model_path: str, images: np.ndarray) -> np.ndarray:
         return model(torch.as_tensor(np.asarray(images, dtype=np.float32))).argmax(dim=1).numpy()
 
 
-def pipeline_labels(student, raw: np.ndarray, model_path: str, reference: np.ndarray) -> np.ndarray:
+def pipeline_labels(side, student, raw: np.ndarray, model_path: str, reference: np.ndarray) -> np.ndarray:
     """The labels a composition of the student's own preprocessor and the model gives ``raw``.
 
     The composition checks judge the ingress, not the preprocessor (its own checks do): a preprocessor
     that normalizes wrongly costs its checks only. One that fails here leaves the grader's ``reference``.
     """
-    import asyncio
-    import inspect
-
     try:
-        result = student.OnlineMNISTPreprocessor.func_or_class().run({"image": raw.copy()})
-        if inspect.isawaitable(result):
-            result = asyncio.run(result)
+        result = side.apply(replica_answer, student.OnlineMNISTPreprocessor, (), "run", {"image": raw.copy()})
         images = np.asarray(result["image"], dtype=np.float32)
         assert images.shape == (len(raw), 1, 28, 28), (
             f"the preprocessor gives shape {images.shape}; expected {(len(raw), 1, 28, 28)}")
@@ -124,8 +127,9 @@ def digits(data) -> Digits:
     return found
 
 
-def deploy(app, serve_apps, base: str):
-    """``serve.run`` the app under a name the lesson deletes at its end: (name, route prefix, handle).
+def deploy(side, app, serve_apps, base: str) -> tuple[str, str]:
+    """``serve.run`` the app (on the student's side) under a name the lesson deletes at its end: (name,
+    route prefix).
 
     A replica whose constructor is still a stub fails the deployment with a message that does not
     say why; Serve's status does, so that case reads as the stub it is.
@@ -134,13 +138,14 @@ def deploy(app, serve_apps, base: str):
 
     name, prefix = serve_apps.new(base)
     try:
-        return name, prefix, serve.run(app, name=name, route_prefix=prefix)
+        side.apply(run_app, app, name, prefix)
     except RuntimeError as exc:
         status = serve.status().applications.get(name)
         detail = "\n".join(d.message for d in status.deployments.values()) if status else ""
         if "NotImplementedError" in detail:
             raise NotImplementedError(detail[-2000:]) from exc
         raise
+    return name, prefix
 
 
 def assert_labels(got, expected: np.ndarray, what: str) -> None:
@@ -184,19 +189,57 @@ def live_replicas(app_name: str) -> int:
     return sum(replica_states(app_name).values())
 
 
-def shifted_answers(student, model_path: str, images: np.ndarray, folder: Path) -> tuple:
-    """``predict``'s answers to ``images`` of a classifier built here from ``model_path``, and of one built
-    from a second file in ``folder`` whose labels are the first's plus one (answers made comparable: lists)."""
+# -- run on the student's side (``StudentSide.apply``): the student's objects stay there ------------
+def run_app(app, name: str, prefix: str) -> None:
+    from ray import serve
+
+    serve.run(app, name=name, route_prefix=prefix)
+
+
+def answered(value):
+    """A method's answer as data the grader can judge: a dict's array-likes (torch tensors) as arrays."""
+    if isinstance(value, dict):
+        return {key: np.asarray(item) if hasattr(item, "__array__") else item for key, item in value.items()}
+    return value
+
+
+def replica_answer(deployment, init_args: tuple, method: str, batch: dict):
+    """``method(batch)`` of the deployment's class built here with ``init_args`` (outside Serve), awaited."""
     import asyncio
     import inspect
 
+    answer = getattr(deployment.func_or_class(*init_args), method)(batch)
+    return answered(asyncio.run(answer) if inspect.isawaitable(answer) else answer)
+
+
+def handle_answer(handle, method: str, batch: dict):
+    """``handle.<method>.remote(batch).result()``."""
+    return answered(getattr(handle, method).remote(batch).result(timeout_s=shapes.REQUEST_TIMEOUT_S))
+
+
+def app_answer(app_name: str, method: str, batch: dict):
+    """``handle_answer`` through the handle of the app's ingress."""
+    from ray import serve
+
+    return handle_answer(serve.get_app_handle(app_name), method, batch)
+
+
+def model_answers(classifier, models: tuple, images: np.ndarray) -> tuple:
+    """``predict``'s answers to ``images`` of the classifier built from each model file (as lists: comparable)."""
     answers = []
-    for model in (model_path, str(shapes.write_shifted_model(model_path, folder / "shifted.pt"))):
-        answer = student.OnlineMNISTClassifier.func_or_class(model).predict({"image": images.copy()})
-        answer = asyncio.run(answer) if inspect.isawaitable(answer) else answer
+    for model in models:
+        answer = replica_answer(classifier, (model,), "predict", {"image": images.copy()})
         answers.append({k: np.asarray(v).tolist() for k, v in answer.items()} if isinstance(answer, dict)
                        else repr(answer))
     return tuple(answers)
+
+
+def burst_answers(app_name: str, digits, seconds: float) -> tuple:
+    """``handle_burst`` through the app's handle; its error as plain data."""
+    from ray import serve
+
+    labels, error, peak = handle_burst(serve.get_app_handle(app_name), digits, app_name, seconds)
+    return labels, None if error is None else described(error), peak
 
 
 def available_cpus() -> float:
@@ -225,7 +268,6 @@ class Classifier:
 
     name: str
     url: str
-    handle: object
     model_copy: Path
     """The file the replicas were given; the grader removes it for a while."""
     autoscaling: dict | None
@@ -294,7 +336,7 @@ def handle_burst(handle, digits: Digits, app_name: str, seconds: float) -> tuple
 
 
 @pytest.fixture(scope="module")
-def classifier(student, data, digits, serve_apps, use_gpu, thresholds, tmp_path_factory) -> Classifier:
+def classifier(student, student_side, data, digits, serve_apps, use_gpu, thresholds, tmp_path_factory) -> Classifier:
     """The classifier deployed from a private copy of the model, autoscaled from zero by the student's
     config, and asked the course's burst of handle calls at once."""
     from ray.serve.config import AutoscalingConfig
@@ -312,15 +354,16 @@ def classifier(student, data, digits, serve_apps, use_gpu, thresholds, tmp_path_
     except Exception as exc:  # graded by the autoscaling checks; the others run without it
         error = exc
     cpus = available_cpus()
-    name, prefix, handle = deploy(deployment.bind(str(model_copy)), serve_apps, "mnist-classifier")
+    name, prefix = deploy(student_side, deployment.bind(str(model_copy)), serve_apps, "mnist-classifier")
     from_zero = None
     if error is None:
         at_deploy, held = live_replicas(name), cpus - available_cpus()
-        from_zero = FromZero(at_deploy, held, *handle_burst(handle, digits, name, thresholds["from_zero_within_s"]))
+        labels, failure, peak = student_side.apply(burst_answers, name, digits, thresholds["from_zero_within_s"])
+        from_zero = FromZero(at_deploy, held, labels, None if failure is None else rebuilt(failure), peak)
         failure = failed_deployment(name)
         if failure is not None:  # the constructor fails: every check of the classifier says why
             raise failure
-    return Classifier(name, serve_apps.url(prefix), handle, model_copy, config, error, from_zero)
+    return Classifier(name, serve_apps.url(prefix), model_copy, config, error, from_zero)
 
 
 @check(points=3, hint=("A deployment's __call__ receives the HTTP request; its body is the posted JSON.",
@@ -341,8 +384,8 @@ def test_classifier_http_json_string(classifier, digits):
 @check(points=2, hint=("Python code calls a deployment's methods through a DeploymentHandle, not HTTP.",
                        "handle.predict.remote(batch) returns a DeploymentResponse; .result() waits for its value.",
                        "predict answers {'predicted_label': labels}: the argmax of the model's logits."))
-def test_classifier_handle(classifier, digits):
-    answer = classifier.handle.predict.remote({"image": digits.normalized}).result(timeout_s=shapes.REQUEST_TIMEOUT_S)
+def test_classifier_handle(classifier, student_side, digits):
+    answer = student_side.apply(app_answer, classifier.name, "predict", {"image": digits.normalized})
     assert isinstance(answer, dict) and "predicted_label" in answer, (
         f"handle.predict.remote(batch) answered {str(answer)[:200]}; expected {{'predicted_label': labels}}")
     assert_labels(answer["predicted_label"], digits.labels, "predict through a DeploymentHandle")
@@ -358,7 +401,7 @@ def test_classifier_bad_body(classifier):
 @check(points=2, hint=("A replica lives long and answers many requests: load the model once.",
                        "A deployment's __init__ runs once per replica.",
                        "Load the TorchScript file in __init__, keep it on self, use it in predict."))
-def test_classifier_loads_model_once(student, classifier, digits, data, tmp_path):
+def test_classifier_loads_model_once(student, student_side, classifier, digits, data, tmp_path):
     def settled():
         states = replica_states(classifier.name)
         return states and set(states) == {"RUNNING"}
@@ -375,7 +418,9 @@ def test_classifier_loads_model_once(student, classifier, digits, data, tmp_path
         shapes.assert_survives_removal(classifier.model_copy.unlink, use, what="the deployed OnlineMNISTClassifier")
     finally:
         shutil.copy(data.path("mnist_model"), classifier.model_copy)
-    plain, shifted = shifted_answers(student, data.path("mnist_model"), digits.normalized[::PER_DIGIT], tmp_path)
+    models = (data.path("mnist_model"), str(shapes.write_shifted_model(data.path("mnist_model"), tmp_path / "shifted.pt")))
+    plain, shifted = student_side.apply(model_answers, student.OnlineMNISTClassifier, models,
+                                        digits.normalized[::PER_DIGIT])
     assert plain != shifted, (
         f"OnlineMNISTClassifier built from the model file and from a second one, whose labels are the first's plus "
         f"one, answered predict the same: {str(plain)[:200]}; expected each to answer with the model at its local_path")
@@ -505,15 +550,10 @@ def test_autoscaling_adds_replicas(student, classifier, digits, thresholds):
 @check(points=2, hint=("ToTensor() scales 0..255 to [0, 1]; Normalize((0.5,), (0.5,)) then maps it to [-1, 1].",
                        "numpy or torch, vectorised over the batch; add the channel axis.",
                        "(pixels / 255 - 0.5) / 0.5 as float32, shape (N, 1, 28, 28)."))
-def test_preprocessor_normalizes(student, digits, thresholds):
-    import asyncio
-    import inspect
-
-    result = student.OnlineMNISTPreprocessor.func_or_class().run({"image": digits.raw.copy()})
-    if inspect.isawaitable(result):
-        result = asyncio.run(result)
+def test_preprocessor_normalizes(student, student_side, digits, thresholds):
+    result = student_side.apply(replica_answer, student.OnlineMNISTPreprocessor, (), "run", {"image": digits.raw.copy()})
     assert isinstance(result, dict) and "image" in result, (
-        f"run(batch) returned {type(result).__name__}; expected a dict with 'image'")
+        f"run(batch) returned {type_name(result)}; expected a dict with 'image'")
     shapes.assert_mnist_normalized(result["image"], digits.raw, thresholds["normalize_tolerance"],
                                    what="OnlineMNISTPreprocessor().run(batch)['image']")
 
@@ -554,16 +594,16 @@ def preprocessor_app(student, serve_apps) -> PreprocessorApp:
                        "serve.run(app, name=..., route_prefix=...) returns the ingress deployment's handle.",
                        "Bind OnlineMNISTPreprocessor without arguments, run it under the name and route "
                        "prefix you are given, and return what serve.run returns."))
-def test_preprocessor_app(preprocessor_app, digits, thresholds):
+def test_preprocessor_app(preprocessor_app, student_side, digits, thresholds):
     app = preprocessor_app
     call = f"deploy_preprocessor(name={app.name!r}, route_prefix={app.route_prefix!r})"
     assert not app.strays and app.route_prefixes.get(app.name) == app.route_prefix, (
         f"{call} deployed applications {sorted(app.strays) or [app.name]} at routes "
         f"{ {n: r for n, r in app.route_prefixes.items() if n in app.strays or n == app.name} }; "
         f"expected one application named {app.name!r} at {app.route_prefix!r}")
-    result = app.handle.run.remote({"image": digits.raw}).result(timeout_s=shapes.REQUEST_TIMEOUT_S)
+    result = student_side.apply(handle_answer, app.handle, "run", {"image": digits.raw})
     assert isinstance(result, dict) and "image" in result, (
-        f"handle.run.remote(batch) answered {type(result).__name__}; expected a dict with 'image'")
+        f"handle.run.remote(batch) answered {type_name(result)}; expected a dict with 'image'")
     shapes.assert_mnist_normalized(result["image"], digits.raw, thresholds["normalize_tolerance"],
                                    what=f"{call}.run.remote(batch)['image']")
 
@@ -577,18 +617,18 @@ class Service:
 
 
 @pytest.fixture(scope="module")
-def service(student, data, serve_apps, use_gpu) -> Service:
+def service(student, student_side, data, serve_apps, use_gpu) -> Service:
     """The student's ``build_app``, deployed once, after the apps before it are deleted (their CPUs)."""
     serve_apps.delete_all()
     app = student.build_app(data.path("mnist_model"), num_replicas=1, num_gpus=GPU_SHARE if use_gpu else 0)
-    name, prefix, _ = deploy(app, serve_apps, "mnist-service")
+    name, prefix = deploy(student_side, app, serve_apps, "mnist-service")
     return Service(name, serve_apps.url(prefix, "/predict"))
 
 
 @pytest.fixture(scope="module")
-def composed_labels(student, digits, data) -> np.ndarray:
+def composed_labels(student, student_side, digits, data) -> np.ndarray:
     """What the student's preprocessor, then the model, make of the public digits."""
-    return pipeline_labels(student, digits.raw, data.path("mnist_model"), digits.labels)
+    return pipeline_labels(student_side, student, digits.raw, data.path("mnist_model"), digits.labels)
 
 
 @check(points=3, hint=("The ingress composes the two deployments through their handles.",
@@ -618,11 +658,11 @@ def inspect_app(app, name: str):
     return built.ingress_deployment_name, gpus, replicas, bound
 
 
-def assert_composition(app, model_path: str, asked: dict, call: str, expected_ingress: str) -> dict:
+def assert_composition(side, app, model_path: str, asked: dict, call: str, expected_ingress: str) -> dict:
     """The app's ingress is ``expected_ingress`` bound to the preprocessor and to the classifier of
     ``model_path``; only the classifier has GPUs, ``asked["num_gpus"]`` of them. Its replicas."""
     __tracebackhide__ = True
-    ingress, gpus, replicas, bound = inspect_app(app, f"lesson5-inspect-{expected_ingress.lower()}")
+    ingress, gpus, replicas, bound = side.apply(inspect_app, app, f"lesson5-inspect-{expected_ingress.lower()}")
     wanted = {expected_ingress, "OnlineMNISTPreprocessor", "OnlineMNISTClassifier"}
     assert ingress == expected_ingress and set(gpus) == wanted, (
         f"{call} holds deployments {sorted(gpus)} with ingress {ingress}; expected {expected_ingress} bound "
@@ -643,17 +683,17 @@ def called(function: str, model_path: str, asked: dict) -> str:
                        ".options(num_replicas=..., ray_actor_options={'num_gpus': ...}) returns a new deployment.",
                        "Set both on the classifier, bind it to the model path, then pass the bound preprocessor "
                        "and classifier to the ingress."))
-def test_build_app_resources(student):
+def test_build_app_resources(student, student_side):
     for model_path, asked in INSPECTED:
         call = called("build_app", model_path, asked)
-        replicas = assert_composition(student.build_app(model_path, **asked), model_path, asked, call,
+        replicas = assert_composition(student_side, student.build_app(model_path, **asked), model_path, asked, call,
                                       "ImageServiceIngress")
         assert replicas["OnlineMNISTClassifier"] == asked["num_replicas"], (
             f"{call}: replicas {replicas}; expected {asked['num_replicas']} replicas of the classifier")
 
 
 @pytest.fixture(scope="module")
-def composed(student, data, serve_apps, use_gpu, request) -> str:
+def composed(student, student_side, data, serve_apps, use_gpu, request) -> str:
     """URL of the student's ``ImageClassifierIngress``, bound by the grader to the handles of the FastAPI
     application's preprocessor and classifier (no second copy of either: the machine's CPUs). While
     ``build_app`` does not deploy, the grader binds the student's classes itself, so that the plain
@@ -663,7 +703,7 @@ def composed(student, data, serve_apps, use_gpu, request) -> str:
     try:
         service = request.getfixturevalue("service")
         deployed = set(serve.status().applications[service.name].deployments)
-        parts = [serve.get_deployment_handle(deployment, service.name)
+        parts = [student_side.apply(serve.get_deployment_handle, deployment, service.name)
                  for deployment in ("OnlineMNISTPreprocessor", "OnlineMNISTClassifier") if deployment in deployed]
     except Exception:  # build_app's own checks say why
         parts = []
@@ -671,7 +711,7 @@ def composed(student, data, serve_apps, use_gpu, request) -> str:
         serve_apps.delete_all()
         classifier = student.OnlineMNISTClassifier.options(ray_actor_options={"num_gpus": GPU_SHARE if use_gpu else 0})
         parts = [student.OnlineMNISTPreprocessor.bind(), classifier.bind(data.path("mnist_model"))]
-    _, prefix, _ = deploy(student.ImageClassifierIngress.bind(*parts), serve_apps, "mnist-composed")
+    _, prefix = deploy(student_side, student.ImageClassifierIngress.bind(*parts), serve_apps, "mnist-composed")
     return serve_apps.url(prefix)
 
 
@@ -700,10 +740,10 @@ def test_composed_bad_body(composed):
 @check(points=2, hint=("The composed app binds the ingress to a bound preprocessor and a bound classifier.",
                        "ray_actor_options={'num_gpus': ...} in .options(...) before .bind(model_path).",
                        "Give the classifier num_gpus; bind ImageClassifierIngress to both bound deployments."))
-def test_build_composed_app(student):
+def test_build_composed_app(student, student_side):
     for model_path, asked in INSPECTED:
         asked = {"num_gpus": asked["num_gpus"]}
-        assert_composition(student.build_composed_app(model_path, **asked), model_path, asked,
+        assert_composition(student_side, student.build_composed_app(model_path, **asked), model_path, asked,
                            called("build_composed_app", model_path, asked), "ImageClassifierIngress")
 
 
@@ -711,9 +751,9 @@ def test_build_composed_app(student):
 @check(points=2, hidden=True, hint=("The service must classify any raw digits, as the offline classifier does.",
                                     "Nothing in the ingress or the preprocessor may depend on the public digits.",
                                     "Normalize every image the same way; answer one label per image."))
-def test_ingress_other_digits(student, service, data):
+def test_ingress_other_digits(student, student_side, service, data):
     other = read_digits(data.path("mnist_png", seed=1), data.path("mnist_model"))
-    expected = pipeline_labels(student, other.raw, data.path("mnist_model"), other.labels)
+    expected = pipeline_labels(student_side, student, other.raw, data.path("mnist_model"), other.labels)
     assert_answer(shapes.post(service.url, json={"image": other.raw.tolist()}), expected,
                   "POST /predict with other digits")
 ### END HIDDEN TESTS

@@ -66,12 +66,17 @@ def variants(lesson: str) -> list[Path]:
     return sorted((VARIANTS / lesson).glob("*.py"))
 
 
+def assigned(fragment: Path, name: str, default=None):
+    """The literal a fragment assigns to ``name`` at its top level (``default`` when it does not)."""
+    for node in ast.parse(fragment.read_text()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == name:
+            return ast.literal_eval(node.value)
+    return default
+
+
 def breaks_of(fragment: Path) -> list[str]:
     """A mutant's ``BREAKS``: the checks it must lose (none for a variant)."""
-    for node in ast.parse(fragment.read_text()).body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "BREAKS":
-            return list(ast.literal_eval(node.value))
-    return []
+    return list(assigned(fragment, "BREAKS", []))
 
 
 def make_submission(lesson: str, fragments: list[Path], dest: Path) -> Path:

@@ -32,14 +32,14 @@ LESSONS = [l.name for l in course.lessons().values()]
 
 
 def defined_names(fragment: Path) -> set[str]:
-    """The top-level names a fragment (re)defines, ``BREAKS`` aside."""
+    """The top-level names a fragment (re)defines, ``BREAKS`` and ``TAMPERING`` (what it declares) aside."""
     names = set()
     for node in ast.parse(fragment.read_text()).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, ast.Assign):
             names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
-    return names - {"BREAKS"}
+    return names - {"BREAKS", "TAMPERING"}
 
 
 def names_in(node: ast.AST) -> set[str]:

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 
 from graders.engine import plain
-from graders.engine.student_side import SideGone, StaleRemote, StudentError, StudentSide
+from graders.engine.student_side import SideGone, StaleRemote, StudentError, StudentSide, described, rebuilt, type_name
 
-FORGED_REPORTS = Path(__file__).parent / "tamper" / "lesson4_data" / "forged_reports.py"  # rewrites pytest's reports
+FORGED_REPORTS = Path(__file__).parent / "tamper" / "tampering" / "forged_reports.py"  # rewrites pytest's reports
 LESSON = """
 import os, sys, time
 import numpy as np
@@ -175,6 +175,16 @@ def test_errors_keep_their_builtin_class_and_the_kits_own_are_not_honoured(side)
 def test_an_object_that_runs_code_when_unpickled_stays_on_its_side(side):
     kept = side.import_module("lesson_side").bomb()
     assert type(kept).__name__ == "Remote" and not side.marker.exists()
+
+
+def test_an_error_described_on_the_side_is_rebuilt_as_the_error_it_was(side):
+    """A grader's function that catches the student's error there (a burst of handle calls) hands it
+    back described; rebuilt here, it reads as the error it was."""
+    made = side.apply(NotImplementedError, "write me")
+    assert type_name(made) == "NotImplementedError" and type_name({"a": 1}) == "dict"
+    error = rebuilt(side.apply(described, made))
+    assert isinstance(error, NotImplementedError) and isinstance(error, StudentError) and str(error) == "write me"
+    assert error.type_name == "NotImplementedError" and "NotImplementedError: write me" in error.trace
 
 
 def test_the_graders_own_function_runs_there_with_the_students_objects(side):

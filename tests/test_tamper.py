@@ -3,7 +3,8 @@
 Each fragment of ``tests/tamper/<lesson>/`` is the reference with one honest mistake (its ``BREAKS``)
 plus tampering: rewriting pytest's reports, raising the kit's own ``PartialCredit``, replacing the
 grader's assertions, answering with an object that runs code where it is unpickled, writing the run's
-output files. A lesson graded on the student's side (``STUDENT_SIDE``) must give each exactly what its
+output files. Tampering that any lesson can use lives in ``tests/tamper/tampering/``; a fragment names
+it in ``TAMPERING``, and it goes into the submission with the fragment. A lesson graded on the student's side (``STUDENT_SIDE``) must give each exactly what its
 honest mistake costs: the fragments are stacked into one submission (they redefine different names),
 every check of the lesson is run, and the checks lost must be the union of their ``BREAKS``.
 """
@@ -17,11 +18,20 @@ import kit
 import test_mutants
 
 TAMPER = Path(__file__).parent / "tamper"
-LESSONS = sorted(p.name for p in TAMPER.iterdir() if p.is_dir())
+SHARED = TAMPER / "tampering"
+LESSONS = sorted(p.name for p in TAMPER.iterdir() if p.is_dir() and p != SHARED)
 
 
 def tampering(lesson: str) -> list[Path]:
     return sorted((TAMPER / lesson).glob("*.py"))
+
+
+def with_shared_tampering(fragments: list[Path]) -> list[Path]:
+    """Each fragment, after the shared tampering it names (``TAMPERING``)."""
+    shared = [SHARED / f"{kit.assigned(f, 'TAMPERING')}.py" for f in fragments if kit.assigned(f, "TAMPERING")]
+    missing = [p.name for p in shared if not p.is_file()]
+    assert not missing, f"TAMPERING names no file of {SHARED}: {missing}"
+    return shared + fragments
 
 
 def test_tamper_fragments_stack():
@@ -35,7 +45,7 @@ def test_tamper_fragments_stack():
 def test_tampering_scores_what_the_honest_mistakes_score(lesson, tmp_path):
     found = tampering(lesson)
     expected = {name for fragment in found for name in kit.breaks_of(fragment)}
-    folder = kit.make_submission(lesson, found, tmp_path / "submission")
+    folder = kit.make_submission(lesson, with_shared_tampering(found), tmp_path / "submission")
     result = kit.grade(folder, lessons=lesson)
     lost = test_mutants.lost_by_lesson(result).get(lesson, set())
     assert lost == expected, (f"{lesson} with {[f.stem for f in found]}: forged {sorted(expected - lost)}, "

@@ -234,10 +234,7 @@ class StudentSide:
             raise SideGone(f"the process running the student's code ended (exit code {code}) during {op}")
         answer = plain.loads(reply, remote=self._remote)
         if "error" in answer:
-            error = answer["error"]
-            exc = error_class(error["module"], error["type"])(error["message"])
-            exc.type_name, exc.type_module, exc.trace = error["type"], error["module"], error["trace"]
-            raise exc
+            raise rebuilt(answer["error"])
         return answer["ok"]
 
     def _name_of(self, obj):
@@ -274,8 +271,21 @@ class StudentSide:
         return self.request("apply", fn, args, kwargs)
 
 
+def type_name(value) -> str:
+    """The class name of ``value``, or of the object a ``Remote`` names (for messages)."""
+    return value._type.rpartition(".")[2] if isinstance(value, Remote) else type(value).__name__
+
+
+def rebuilt(description: dict) -> StudentError:
+    """The ``StudentError`` that ``described`` describes (on the grader's side)."""
+    exc = error_class(description["module"], description["type"])(description["message"])
+    exc.type_name, exc.type_module, exc.trace = description["type"], description["module"], description["trace"]
+    return exc
+
+
 # -- the side ------------------------------------------------------------------------------------
-def _describe(exc: BaseException) -> dict:
+def described(exc: BaseException) -> dict:
+    """An exception as plain data (on the student's side): ``rebuilt`` makes it a ``StudentError`` again."""
     kind = type(exc)
     try:
         message = str(exc)
@@ -319,11 +329,11 @@ def serve(sock: socket.socket) -> None:
                 kept.pop(key, None)
             answer = {"ok": operations[op](*args)}
         except BaseException as exc:  # noqa: BLE001 - everything the student's code raises goes back
-            answer = {"error": _describe(exc)}
+            answer = {"error": described(exc)}
         try:
             body = plain.dumps(answer, remote=keep)
         except BaseException as exc:  # noqa: BLE001
-            body = plain.dumps({"error": _describe(exc)})
+            body = plain.dumps({"error": described(exc)})
         _send(sock, body)
 
 

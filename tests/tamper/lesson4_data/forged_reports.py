@@ -1,18 +1,7 @@
-"""Issue #28's six lines, which rewrite every pytest report to "passed", with a ``normalize`` that
-returns its batch: it must score what ``return batch`` alone scores."""
+"""Issue #28's six lines (``TAMPERING``), with a ``normalize`` that returns its batch: it must score what
+``return batch`` alone scores."""
+TAMPERING = "forged_reports"
 BREAKS = ["normalize_values"]
-
-import _pytest.reports as _reports  # noqa: E402
-
-_init = _reports.TestReport.__init__
-
-
-def _always_passed(self, *args, **kwargs):
-    _init(self, *args, **kwargs)
-    self.outcome, self.longrepr = "passed", None
-
-
-_reports.TestReport.__init__ = _always_passed
 
 
 def normalize(batch, *, min_=0.0, max_=255.0):

@@ -1,20 +1,7 @@
-"""A ``compute_accuracy`` whose answer is an object that, wherever it is unpickled, rewrites pytest's
-reports to "passed": it never is, on the grader's side."""
+"""A ``compute_accuracy`` whose answer holds objects that, wherever they are unpickled, rewrite pytest's
+reports to "passed" (``TAMPERING``): they never are, on the grader's side."""
+TAMPERING = "unpickled_bomb"
 BREAKS = ["compute_accuracy_one_row"]
-
-FORGERY = """
-import _pytest.reports as r
-_init = r.TestReport.__init__
-def _passed(self, *a, **k):
-    _init(self, *a, **k)
-    self.outcome, self.longrepr = "passed", None
-r.TestReport.__init__ = _passed
-"""
-
-
-class _Forgery:
-    def __reduce__(self):
-        return (exec, (FORGERY,))
 
 
 def compute_accuracy(group):
