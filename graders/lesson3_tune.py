@@ -17,11 +17,16 @@ searcher's own state, which Tune saves beside the experiment. Trial resources ar
 placement groups Tune creates, one per trial; whether a trial really ran on its GPU, from CUDA's own
 memory counter in that trial; the learning rate and the batches it trained with, from the optimizers
 and data loaders it built there.
+
+The student's module is imported on the student's side (``STUDENT_SIDE``), never here: the tuners are
+built and fitted there, the searcher's saved state is read there, and what comes back is plain data
+(each trial's config and metrics, the reports, the tuner's settings, the searcher's suggestions).
 """
 from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import pickle
 import uuid
@@ -33,6 +38,9 @@ import pytest
 from ray import tune
 
 from graders.engine import check, probes, shapes, skip_without_cuda
+from graders.engine.student_side import described, rebuilt
+
+STUDENT_SIDE = True
 
 # The linear trainable's two runs: a sensible rate with enough epochs to reach the noise, then a small
 # rate stopped far above it, where the rmse shows the rate it was trained at.
@@ -96,7 +104,7 @@ def fit_alone(trainable, configs: list[dict], storage_path: str, what: str,
         if PROBE_END in result:
             runs.append([])
         else:
-            runs[-1].append(result)
+            runs[-1].append({key: shapes.as_number(value) for key, value in result.items()})
     return runs[:len(configs)]
 
 
@@ -105,13 +113,56 @@ def unfitted_storage(storage_path: str, what: str) -> str:
     return f"{storage_path.rstrip('/')}/lesson3-unfitted-{what}-{uuid.uuid4().hex[:8]}"
 
 
-def assert_tuner_settings(built: dict, call: str, num_samples: int, storage_path: str) -> None:
+@dataclass(frozen=True)
+class Unfitted:
+    """What a tuning function's second call built (never fitted), read on the student's side: each reading
+    apart, so that one that fails costs only the checks that use it."""
+
+    readings: dict
+    storage: str
+    """Where the call was told to keep its runs."""
+    use_gpu: bool | None = None
+
+    def __getitem__(self, name: str):
+        __tracebackhide__ = True
+        found = self.readings[name]
+        if "error" in found:
+            raise rebuilt(found["error"])
+        return found["ok"]
+
+
+def unfitted(student, name: str, kwargs: dict, stand_in: tuple | None = None, suggest: int = 0,
+             keys: tuple = ()) -> dict:
+    """On the student's side: ``student.<name>(**kwargs)`` with ``Tuner.fit`` stopped (``stand_in``, a trainable's
+    name and the grader's maker of it, standing in); the settings of the Tuner it built, as plain data."""
+    call = functools.partial(getattr(student, name), **kwargs)
+    with standing_in(student, stand_in[0], stand_in[1]()) if stand_in else contextlib.nullcontext():
+        built = probes.tuner_built(call, name)
+    settings = built["tune_config"] or tune.TuneConfig()
+    space = built["param_space"] or {}
+    readings = {
+        "num_samples": lambda: settings.num_samples,
+        "storage_path": lambda: (built["run_config"] or tune.RunConfig()).storage_path,
+        "search_alg": lambda: type(settings.search_alg).__name__,
+        "suggested": lambda: suggestions(built, suggest),
+        "space": lambda: {key: space.get(key) for key in keys},
+        "bundle": lambda: requested_bundle(built["trainable"], space),
+    }
+    found = {}
+    for reading, read in readings.items():
+        try:
+            found[reading] = {"ok": read()}
+        except Exception as exc:  # noqa: BLE001 - the student's tuner: costs the checks that read it
+            found[reading] = {"error": described(exc)}
+    return found
+
+
+def assert_tuner_settings(built: Unfitted, call: str, num_samples: int) -> None:
     """The unfitted tuner has the ``num_samples`` and the storage path its call was given."""
     __tracebackhide__ = True
-    samples = (built["tune_config"] or tune.TuneConfig()).num_samples
+    samples = built["num_samples"]
     assert samples == num_samples, f"{call} built a Tuner with num_samples={samples}; expected {num_samples}"
-    kept = (built["run_config"] or tune.RunConfig()).storage_path or "~/ray_results (Ray's default)"
-    probes.assert_stored_under(kept, storage_path, f"{call}'s tuner")
+    probes.assert_stored_under(built["storage_path"] or "~/ray_results (Ray's default)", built.storage, f"{call}'s tuner")
 
 
 def placement_groups() -> dict:
@@ -182,9 +233,9 @@ def assert_lr_sampled(configs: list[dict]) -> None:
 
 # -- the linear model ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def linear_probe(student, storage_path) -> list[list[dict]]:
+def linear_probe(student, student_side, storage_path) -> list[list[dict]]:
     """``train_linear_model`` alone, on each of ``LINEAR_PROBES`` in turn, in one trial: each run's reports."""
-    return fit_alone(student.train_linear_model, LINEAR_PROBES, storage_path, "linear")
+    return student_side.apply(fit_alone, student.train_linear_model, LINEAR_PROBES, storage_path, "linear")
 
 
 def descent(x: np.ndarray, y: np.ndarray, lr: float, epochs: int) -> list[float]:
@@ -274,20 +325,26 @@ def linear_seed(thresholds) -> int:
     return int(thresholds["linear_seed"])
 
 
-@pytest.fixture(scope="module")
-def linear_grid(student, storage_path, linear_seed):
-    """The student's own tuning of the linear model, its trials run by the grader's trainable."""
+def tuned_linear(student, kwargs: dict) -> dict:
+    """On the student's side: ``tune_linear_model(**kwargs)`` with the grader's trainable standing in; its grid
+    as plain data (``shapes.tune_run``)."""
     with standing_in(student, "train_linear_model", linear_stand_in(*student.make_regression_data())):
-        return student.tune_linear_model(num_samples=LINEAR_SAMPLES, storage_path=storage_path, seed=linear_seed)
+        return shapes.tune_run(student.tune_linear_model(**kwargs))
 
 
 @pytest.fixture(scope="module")
-def linear_unfitted(student, storage_path) -> dict:
+def linear_grid(student, student_side, storage_path, linear_seed) -> shapes.TuneRun:
+    """The student's own tuning of the linear model, its trials run by the grader's trainable."""
+    kwargs = {"num_samples": LINEAR_SAMPLES, "storage_path": storage_path, "seed": linear_seed}
+    return shapes.TuneRun.of(student_side.apply(tuned_linear, student, kwargs))
+
+
+@pytest.fixture(scope="module")
+def linear_unfitted(student, student_side, storage_path) -> Unfitted:
     """``tune_linear_model`` called with ``LINEAR_UNFITTED``: what its Tuner was built with (never fitted)."""
     storage = unfitted_storage(storage_path, "linear")
-    built = probes.tuner_built(lambda: student.tune_linear_model(**LINEAR_UNFITTED, storage_path=storage),
-                               "tune_linear_model")
-    return {**built, "storage": storage}
+    return Unfitted(student_side.apply(unfitted, student, "tune_linear_model", {**LINEAR_UNFITTED, "storage_path": storage},
+                                       suggest=LINEAR_UNFITTED["num_samples"]), storage)
 
 
 def optuna_replays(seed: int, count: int) -> list[list[dict]]:
@@ -361,7 +418,7 @@ def test_tune_linear_trials(linear_grid, linear_unfitted, storage_path):
     assert len(trials) == LINEAR_SAMPLES, f"{len(trials)} trials ran; expected num_samples={LINEAR_SAMPLES}"
     probes.assert_stored_under(linear_grid.experiment_path, storage_path, "tune_linear_model's tuner")
     assert_tuner_settings(linear_unfitted, f"tune_linear_model(num_samples={LINEAR_UNFITTED['num_samples']}, ...)",
-                          LINEAR_UNFITTED["num_samples"], linear_unfitted["storage"])
+                          LINEAR_UNFITTED["num_samples"])
     configs = [r.config for r in trials]
     assert_lr_sampled(configs)
     epochs = [c.get("epochs") for c in configs]
@@ -377,10 +434,10 @@ def test_tune_linear_trials(linear_grid, linear_unfitted, storage_path):
 def test_tune_linear_optuna(linear_grid, linear_seed, linear_unfitted):
     assert_replayed([r.config for r in shapes.trial_results(linear_grid)], linear_seed, "the trials got")
     seed = LINEAR_UNFITTED["seed"]
-    suggested = suggestions(linear_unfitted, LINEAR_UNFITTED["num_samples"])
+    suggested = linear_unfitted["suggested"]
     assert suggested is not None, (
         f"tune_linear_model(seed={seed}, ...) built a Tuner whose search_alg is "
-        f"{type(linear_unfitted['tune_config'].search_alg).__name__}; expected OptunaSearch, seeded with {seed}")
+        f"{linear_unfitted['search_alg']}; expected OptunaSearch, seeded with {seed}")
     assert_replayed(suggested, seed, f"tune_linear_model(seed={seed}, ...) built a tuner whose searcher suggests")
 
 
@@ -405,15 +462,21 @@ class StateUnpickler(pickle.Unpickler):
             return type(name, (), {"__init__": lambda self, *a, **k: None, "__setstate__": lambda self, state: None})
 
 
-def searcher_study(experiment_path: str):
-    """The Optuna study of the searcher Tune saved beside the experiment, or why there is none."""
+def searcher_told(experiment_path: str) -> dict:
+    """On the student's side (the state is a pickle the student's searcher wrote): what the Optuna study of the
+    searcher Tune saved beside the experiment was told, ``{"values", "best", "direction"}``, or ``{"missing"}``."""
+    import optuna
+
     saved = sorted(Path(experiment_path).glob(SEARCHER_STATE), key=lambda f: f.stat().st_mtime)
     if not saved:
-        return None, "Tune saved no searcher state: the trials were not suggested by a searcher such as OptunaSearch"
+        return {"missing": "Tune saved no searcher state: the trials were not suggested by a searcher such as OptunaSearch"}
     with open(saved[-1], "rb") as file:
         state = StateUnpickler(file).load()
     study = state.get("_ot_study") if isinstance(state, dict) else None
-    return study, None if study is not None else "the searcher Tune saved holds no Optuna study"
+    if study is None:
+        return {"missing": "the searcher Tune saved holds no Optuna study"}
+    told = [float(t.value) for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    return {"values": told, "best": float(study.best_trial.value), "direction": study.direction.name.lower()}
 
 
 @check(points=2, hint=(
@@ -421,20 +484,18 @@ def searcher_study(experiment_path: str):
     "OptunaSearch's metric and mode: taken from TuneConfig when the space is Tune's param_space, else given to OptunaSearch.",
     "Either TuneConfig(metric='rmse', mode='min', search_alg=OptunaSearch(...)), or OptunaSearch(space, metric=..., mode=...) with the same pair.",
 ))
-def test_tune_linear_searcher_goal(linear_grid):
-    import optuna
-
+def test_tune_linear_searcher_goal(linear_grid, student_side):
     trials = shapes.trial_results(linear_grid)
-    study, missing = searcher_study(linear_grid.experiment_path)
-    assert study is not None, f"{missing}; expected OptunaSearch's study saved beside the experiment"
-    told = sorted(t.value for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE)
+    study = student_side.apply(searcher_told, linear_grid.experiment_path)
+    assert "missing" not in study, f"{study.get('missing')}; expected OptunaSearch's study saved beside the experiment"
+    told = sorted(study["values"])
     rmse = sorted(r.metrics["rmse"] for r in trials)
     assert len(told) == len(rmse) and all(math.isclose(a, b, rel_tol=1e-9) for a, b in zip(told, rmse)), (
         f"Optuna was told the values {[round(v, 4) for v in told]} for the trials, whose final rmse are "
         f"{[round(v, 4) for v in rmse]}; expected the searcher's metric to be 'rmse'")
-    ranked_best = study.best_trial.value  # what Optuna's TPE builds its next suggestions on
+    ranked_best = study["best"]  # what Optuna's TPE builds its next suggestions on
     assert ranked_best == rmse[0], (
-        f"Optuna ranks the trial of rmse {ranked_best:.4g} best (its study {study.direction.name.lower()}s); "
+        f"Optuna ranks the trial of rmse {ranked_best:.4g} best (its study {study['direction']}s); "
         f"the trials' lowest rmse is {rmse[0]:.4g}. Expected the searcher's mode to be 'min', as the tuner's")
 
 
@@ -513,16 +574,22 @@ class TorchProbe:
     train_workers: int
 
 
-@pytest.fixture(scope="module")
-def pytorch_probe(student, roots, use_gpu, storage_path) -> TorchProbe:
-    """``train_pytorch`` alone in one trial with the grader's resources."""
+def observed_alone(trainable, configs: list[dict], storage_path: str, resources: dict) -> tuple[list, list]:
+    """On the student's side: ``trainable`` alone on each of ``configs`` in turn (``fit_alone``), ``observed``;
+    each run's reports and what it built."""
     from ray.util.queue import Queue
 
     queue = Queue(actor_options={"num_cpus": 0})
+    runs = fit_alone(observed(trainable, queue), configs, storage_path, "pytorch", resources)
+    return runs, [queue.get(timeout=30) for _ in configs]
+
+
+@pytest.fixture(scope="module")
+def pytorch_probe(student, student_side, roots, use_gpu, storage_path) -> TorchProbe:
+    """``train_pytorch`` alone in one trial with the grader's resources."""
     workers = probes.actor_ids(TRAIN_WORKER)
     configs = [{**config, "data_root": root} for config, root in zip(TORCH_PROBES, roots.paths)]
-    runs = fit_alone(observed(student.train_pytorch, queue), configs, storage_path, "pytorch", trial_resources(use_gpu))
-    built = [queue.get(timeout=30) for _ in configs]
+    runs, built = student_side.apply(observed_alone, student.train_pytorch, configs, storage_path, trial_resources(use_gpu))
     return TorchProbe(runs, built, any(b["cuda"] for b in built), len(probes.actor_ids(TRAIN_WORKER) - workers))
 
 
@@ -582,35 +649,49 @@ def pytorch_stand_in():
     return train_pytorch
 
 
+def built_tuner(student, kwargs: dict):
+    """On the student's side: ``build_tuner(**kwargs)`` with the grader's trainable standing in; the tuner
+    (kept there), and what it is: ``"Tuner"``, ``"ResultGrid"`` or another class's name."""
+    with standing_in(student, "train_pytorch", pytorch_stand_in()):
+        tuner = student.build_tuner(**kwargs)
+    kind = next((k.__name__ for k in (tune.Tuner, tune.ResultGrid) if isinstance(tuner, k)), type(tuner).__name__)
+    return tuner, kind
+
+
+def fitted(tuner) -> dict:
+    """On the student's side: the tuner fitted, its grid as plain data."""
+    return shapes.tune_run(tuner.fit())
+
+
 @pytest.fixture(scope="module")
-def tuner_run(student, roots, use_gpu, storage_path, ray_cluster):
+def tuner_run(student, student_side, roots, use_gpu, storage_path, ray_cluster):
     """The student's tuner, built on the grader's trainable (placement groups counted around it), then fitted."""
     before = placement_groups()
-    with standing_in(student, "train_pytorch", pytorch_stand_in()):
-        tuner = student.build_tuner(data_root=roots.paths[0], **TUNER, use_gpu=use_gpu, storage_path=storage_path)
+    kwargs = {"data_root": roots.paths[0], **TUNER, "use_gpu": use_gpu, "storage_path": storage_path}
+    tuner, kind = student_side.apply(built_tuner, student, kwargs)
     ran_early = new_bundles(before)
-    if isinstance(tuner, tune.ResultGrid):  # fitted already: the other checks judge its trials
-        return {"tuner": tuner, "ran_early": ran_early, "grid": tuner, "bundles": ran_early}
+    if kind == "ResultGrid":  # fitted already: the other checks judge its trials
+        return {"kind": kind, "ran_early": ran_early, "grid": student_side.apply(shapes.tune_run, tuner), "bundles": ran_early}
     before = placement_groups()
-    grid = tuner.fit() if isinstance(tuner, tune.Tuner) else None
-    return {"tuner": tuner, "ran_early": ran_early, "grid": grid, "bundles": new_bundles(before)}
+    grid = student_side.apply(fitted, tuner) if kind == "Tuner" else None
+    return {"kind": kind, "ran_early": ran_early, "grid": grid, "bundles": new_bundles(before)}
 
 
 @pytest.fixture(scope="module")
-def tuner_unfitted(student, roots, use_gpu, storage_path) -> dict:
+def tuner_unfitted(student, student_side, roots, use_gpu, storage_path) -> Unfitted:
     """``build_tuner`` called with ``TUNER_UNFITTED``, the second root and the other ``use_gpu``: what its
     Tuner was built with (never fitted)."""
     storage = unfitted_storage(storage_path, "pytorch")
-    with standing_in(student, "train_pytorch", pytorch_stand_in()):
-        built = probes.tuner_built(lambda: student.build_tuner(data_root=roots.paths[1], **TUNER_UNFITTED,
-                                                               use_gpu=not use_gpu, storage_path=storage), "build_tuner")
-    return {**built, "storage": storage, "use_gpu": not use_gpu}
+    kwargs = {"data_root": roots.paths[1], **TUNER_UNFITTED, "use_gpu": not use_gpu, "storage_path": storage}
+    readings = student_side.apply(unfitted, student, "build_tuner", kwargs, stand_in=("train_pytorch", pytorch_stand_in),
+                                  keys=("num_epochs", "batch_size", "data_root"))
+    return Unfitted(readings, storage, use_gpu=not use_gpu)
 
 
-def tuned_grid(tuner_run):
+def tuned_grid(tuner_run) -> shapes.TuneRun:
     """The result of the grader's fit of the student's tuner."""
-    assert tuner_run["grid"] is not None, f"build_tuner returned a {type(tuner_run['tuner']).__name__}; expected a Tuner"
-    return tuner_run["grid"]
+    assert tuner_run["grid"] is not None, f"build_tuner returned a {tuner_run['kind']}; expected a Tuner"
+    return shapes.TuneRun.of(tuner_run["grid"])
 
 
 @check(points=1, hint=(
@@ -619,8 +700,7 @@ def tuned_grid(tuner_run):
     "return tune.Tuner(...) itself; the grader calls fit().",
 ))
 def test_tuner_not_run(tuner_run):
-    tuner = tuner_run["tuner"]
-    assert isinstance(tuner, tune.Tuner), f"build_tuner returned a {type(tuner).__name__}; expected a tune.Tuner"
+    assert tuner_run["kind"] == "Tuner", f"build_tuner returned a {tuner_run['kind']}; expected a tune.Tuner"
     assert not tuner_run["ran_early"], (
         f"{len(tuner_run['ran_early'])} trials ran inside build_tuner; expected an unfitted Tuner")
 
@@ -641,11 +721,10 @@ def test_tuner_trials(tuner_run, tuner_unfitted, roots, storage_path):
         got = {key: config.get(key) for key in expected}
         assert got == expected, f"a trial's config has {got}; expected the arguments of build_tuner: {expected}"
     call = "build_tuner(" + ", ".join(f"{k}={v}" for k, v in TUNER_UNFITTED.items()) + ", ...)"
-    assert_tuner_settings(tuner_unfitted, call, TUNER_UNFITTED["num_samples"], tuner_unfitted["storage"])
-    space = tuner_unfitted["param_space"] or {}
+    assert_tuner_settings(tuner_unfitted, call, TUNER_UNFITTED["num_samples"])
     expected = {"num_epochs": TUNER_UNFITTED["num_epochs"], "batch_size": TUNER_UNFITTED["batch_size"],
                 "data_root": roots.paths[1]}
-    got = {key: space.get(key) for key in expected}
+    got = tuner_unfitted["space"]
     assert got == expected, f"{call} built a param_space with {got}; expected the arguments it was given: {expected}"
 
 
@@ -671,9 +750,8 @@ def test_tuner_trial_resources(tuner_run, tuner_unfitted, use_gpu):
     assert len(bundles) == TUNER["num_samples"], f"{len(bundles)} trials got resources; expected {TUNER['num_samples']}"
     for bundle in bundles:
         assert_trial_bundle(bundle, use_gpu, "a trial reserved")
-    asked = tuner_unfitted["use_gpu"]
-    assert_trial_bundle(requested_bundle(tuner_unfitted["trainable"], tuner_unfitted["param_space"] or {}), asked,
-                        f"build_tuner(use_gpu={asked}, ...) built a tuner whose trials each reserve")
+    asked = tuner_unfitted.use_gpu
+    assert_trial_bundle(tuner_unfitted["bundle"], asked, f"build_tuner(use_gpu={asked}, ...) built a tuner whose trials each reserve")
 
 
 def requested_bundle(trainable, config: dict) -> list[dict]:

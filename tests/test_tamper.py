@@ -4,9 +4,11 @@ Each fragment of ``tests/tamper/<lesson>/`` is the reference with one honest mis
 plus tampering: rewriting pytest's reports, raising the kit's own ``PartialCredit``, replacing the
 grader's assertions, answering with an object that runs code where it is unpickled, writing the run's
 output files. Tampering that any lesson can use lives in ``tests/tamper/tampering/``; a fragment names
-it in ``TAMPERING``, and it goes into the submission with the fragment. A lesson graded on the student's side (``STUDENT_SIDE``) must give each exactly what its
-honest mistake costs: the fragments are stacked into one submission (they redefine different names),
-every check of the lesson is run, and the checks lost must be the union of their ``BREAKS``.
+it in ``TAMPERING``, and it goes into the submission with the fragment. A lesson graded on the
+student's side (``STUDENT_SIDE``) must give each exactly what its honest mistake costs: the fragments
+are stacked as the mutants are, into layers where none can hide or cause another's mistake
+(``test_mutants.layers``), every check of the lesson is run, and the checks each layer loses must be the
+union of its fragments' ``BREAKS``.
 """
 from __future__ import annotations
 
@@ -34,16 +36,23 @@ def with_shared_tampering(fragments: list[Path]) -> list[Path]:
     return shared + fragments
 
 
-def test_tamper_fragments_stack():
+def tamper_layers(lesson: str) -> list[list[Path]]:
+    return test_mutants.layers(lesson, tampering(lesson))
+
+
+ROUNDS = [(lesson, i) for lesson in LESSONS for i in range(len(tamper_layers(lesson)))]
+
+
+def test_every_fragment_makes_a_mistake_and_names_real_tampering():
     for lesson in LESSONS:
         found = tampering(lesson)
-        together = [(a.stem, b.stem) for a in found for b in found if a != b and test_mutants.clash(a, b)]
-        assert found and not together, f"{lesson}: tamper fragments that redefine the same names: {together}"
+        assert found and all(kit.breaks_of(f) for f in found), f"{lesson}: a tamper fragment without BREAKS"
+        with_shared_tampering(found)
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_tampering_scores_what_the_honest_mistakes_score(lesson, tmp_path):
-    found = tampering(lesson)
+@pytest.mark.parametrize("lesson, layer", ROUNDS, ids=[f"{lesson}-{layer}" for lesson, layer in ROUNDS])
+def test_tampering_scores_what_the_honest_mistakes_score(lesson, layer, tmp_path):
+    found = tamper_layers(lesson)[layer]
     expected = {name for fragment in found for name in kit.breaks_of(fragment)}
     folder = kit.make_submission(lesson, with_shared_tampering(found), tmp_path / "submission")
     result = kit.grade(folder, lessons=lesson)

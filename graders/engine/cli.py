@@ -80,16 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m graders", description="Grade the Ray AI Libraries course.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    grade = sub.add_parser("grade", help="grade one submission folder (every check, hidden ones included)")
+    grading = argparse.ArgumentParser(add_help=False)  # the options of a grading run, for grade and batch alike
+    grading.add_argument("--lessons", type=_lessons, help="which lessons, e.g. 1,4 (default: all)")
+    grading.add_argument("--use-gpu", choices=("auto", "yes", "no"), default="auto")
+    grading.add_argument("--storage", type=_storage, metavar="URI", help=STORAGE_HELP)
+
+    grade = sub.add_parser("grade", parents=[grading], help="grade one submission folder (every check, hidden ones included)")
     grade.add_argument("directory", type=_folder, help="folder holding lesson1_taxi.py ... lesson5_serve.py")
-    grade.add_argument("--lessons", type=_lessons, help="which lessons, e.g. 1,4 (default: all)")
     grade.add_argument("--json", dest="json_path", metavar="FILE", help="write Gradescope's results.json")
     grade.add_argument("--report", dest="report_path", metavar="FILE", help="write a markdown report")
     grade.add_argument("--ray-address", help="an existing Ray cluster (default: $RAY_ADDRESS or embedded)")
-    grade.add_argument("--use-gpu", choices=("auto", "yes", "no"), default="auto")
     grade.add_argument("--data", action="append", default=[], metavar="NAME=PATH", type=_data,
                        help="read a data set from another place, e.g. taxi=s3://...")
-    grade.add_argument("--storage", type=_storage, metavar="URI", help=STORAGE_HELP)
     # Set by a batch, which supervises and resumes gradings itself.
     grade.add_argument("--results-stream", help=argparse.SUPPRESS)
     grade.add_argument("--skip-check", action="append", default=[], help=argparse.SUPPRESS)
@@ -100,16 +102,13 @@ def _parser() -> argparse.ArgumentParser:
     release = sub.add_parser("release", help="write the bundle handed to students (no solutions, no hidden checks)")
     release.add_argument("out", type=_new_path, help="a new folder")
 
-    batch = sub.add_parser("batch", help="grade every submission folder under ROOT into a gradebook")
+    batch = sub.add_parser("batch", parents=[grading], help="grade every submission folder under ROOT into a gradebook")
     batch.add_argument("root", type=_folder, help="a folder with one subfolder per student")
     batch.add_argument("--out", required=True, help="the gradebook CSV; per-student files go beside it")
     batch.add_argument("--jobs", type=_positive(int), default=1, help="submissions graded at once (default 1)")
     batch.add_argument("--force", action="store_true", help="grade again students already graded")
     batch.add_argument("--limit", type=_positive(float), default=1800, help="wall-clock seconds per submission")
-    batch.add_argument("--lessons", type=_lessons, help="which lessons, e.g. 1,4 (default: all)")
-    batch.add_argument("--use-gpu", choices=("auto", "yes", "no"), default="auto")
     batch.add_argument("--ray-address", help="a Ray cluster: each submission runs there as a Ray Job")
-    batch.add_argument("--storage", type=_storage, metavar="URI", help=STORAGE_HELP)
 
     hint = sub.add_parser("hint", help="print the hint of a lesson's checks, or of one check")
     hint.add_argument("lesson", type=_lesson, help="lesson number or module name, e.g. 4 or lesson4_data")

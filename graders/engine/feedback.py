@@ -85,7 +85,7 @@ def _student_frames(exc: BaseException, submission: Path) -> list[tuple[str, int
         lines = (_text(e) + "\n" + (getattr(e, "trace", "") if _from_student_side(e) else "")).splitlines()
         for i, line in enumerate(lines):
             m = _FRAME.match(line)
-            if m and Path(m["file"]).name.startswith("lesson") and m["file"].endswith(".py"):
+            if m and _lesson_file(m["file"], root):
                 code = lines[i + 1].strip() if i + 1 < len(lines) and not _FRAME.match(lines[i + 1]) else ""
                 frames.append((Path(m["file"]).name, int(m["line"]), m["func"], code))
     unique = []
@@ -93,6 +93,14 @@ def _student_frames(exc: BaseException, submission: Path) -> list[tuple[str, int
         if f not in unique:
             unique.append(f)
     return unique
+
+
+def _lesson_file(file: str, root: str) -> bool:
+    """A file of the submission, wherever a worker keeps its copy: a ``lesson*.py`` outside the kit's
+    ``graders`` package (whose side functions run beside the student's)."""
+    path = Path(file)
+    return file.startswith(root) or (path.name.startswith("lesson") and path.suffix == ".py"
+                                     and path.parent.name != "graders")
 
 
 def _from_student_side(exc: BaseException) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from graders.engine import worker_site
 from graders.engine.course import GRADERS_DIR, KIT_ROOT
+from graders.engine.stream import RayUnavailable
 from graders.engine.worker_site import sitecustomize as _lean_imports  # noqa: F401  (this process too)
 
 # Its sitecustomize.py runs first in every Python process of an embedded instance.
@@ -61,10 +62,6 @@ EXIT_RAY_UNAVAILABLE = 3  # the exit status of a grading run that could not star
 # every GPU request on them; CUDA cannot run there, so checks of the CUDA half skip (plugin.skip_without_cuda).
 LOGICAL_GPUS = "GRADERS_LOGICAL_GPUS"
 _kept_address: str | None = None  # see keep_connected
-
-
-class RayUnavailable(RuntimeError):
-    """Ray could not be started or reached: grading cannot run at all."""
 
 
 @dataclass(frozen=True)

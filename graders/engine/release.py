@@ -83,11 +83,6 @@ def answers(solution: Path) -> tuple[set[str], list[str]]:
     return lines, bodies
 
 
-def solution_snippets(kit_root: Path = course.KIT_ROOT) -> list[str]:
-    """Every answer line of every solution (what a stub must not contain)."""
-    return sorted(set().union(*(answers(p)[0] for p in (kit_root / "solutions").glob("lesson*.py"))))
-
-
 def leaks(bundle: Path, kit_root: Path = course.KIT_ROOT, *, hidden_checks: bool = False) -> list[str]:
     """What of the solutions or hidden checks a bundle gives away ("file: text"), ideally nothing.
 

@@ -4,8 +4,9 @@
   and a message, never a 500 (lessons 1 and 5);
 - ``assert_survives_removal``: an actor, predictor or deployment keeps working once the model file it
   was built from is deleted, so it loaded the model once (lessons 1, 4 and 5);
-- ``trial_results`` / ``assert_best_is_lowest``: a Tune run whose trials all ran, and whose best
-  result is the trial of lowest metric (lessons 1 and 3);
+- ``TuneRun`` / ``tune_run`` / ``trial_results`` / ``assert_best_is_lowest``: a Tune run (read as plain data
+  where its ``ResultGrid`` lives) whose trials all ran, and whose best result is the trial of lowest
+  metric (lessons 1 and 3);
 - ``mnist_normalized`` / ``assert_mnist_normalized``: the course's MNIST normalisation,
   ``Normalize((0.5,), (0.5,))`` after ``ToTensor()`` (lessons 2, 4 and 5);
 - ``write_shifted_model``: a second model file that answers other labels, so that a class built from
@@ -13,6 +14,7 @@
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -79,24 +81,98 @@ def assert_survives_removal(remove, use, *, what: str):
 
 
 # -- Tune ----------------------------------------------------------------------------------------
-def trial_results(grid) -> list:
-    """The results of every trial of a ``ResultGrid``; a failed trial fails the check with its error."""
+@dataclass(frozen=True)
+class Trial:
+    """One trial of a Tune run, as plain data."""
+
+    config: dict
+    metrics: dict
+    path: str | None
+
+
+@dataclass(frozen=True)
+class TuneRun:
+    """What the checks read of a ``ResultGrid``, as plain data: made where the grid lives (on the student's
+    side, ``tune_run``), judged here."""
+
+    trials: list[Trial]
+    experiment_path: str
+    error: dict | None
+    """The first failed trial's error (``student_side.described``)."""
+    best: dict | None
+    """``get_best_result()``'s metrics (the grid's own metric and mode), or ``best_error`` when it raised."""
+    best_error: dict | None
+
+    @classmethod
+    def of(cls, grid) -> TuneRun:
+        """A ``ResultGrid`` read here, or ``tune_run``'s plain answer from the student's side."""
+        found = grid if isinstance(grid, dict) else tune_run(grid)
+        assert "not_a_grid" not in found, f"expected a ray.tune.ResultGrid; got a {found.get('not_a_grid')}"
+        return cls(trials=[Trial(**t) for t in found["trials"]],
+                   **{k: v for k, v in found.items() if k != "trials"})
+
+
+def tune_run(grid) -> dict:
+    """A ``ResultGrid`` as plain data (run where it lives: the student's side): ``TuneRun.of`` reads it."""
+    from ray.tune import ResultGrid
+
+    from graders.engine.student_side import described
+
+    if not isinstance(grid, ResultGrid):
+        return {"not_a_grid": type(grid).__name__}
+
+    def metrics(result) -> dict:
+        return {key: as_number(value) for key, value in (result.metrics or {}).items()}
+
+    trials = [{"config": dict(r.config or {}), "metrics": metrics(r), "path": str(r.path) if r.path else None}
+              for r in grid]
+    errors = list(grid.errors)
+    try:
+        best, best_error = metrics(grid.get_best_result()), None
+    except Exception as exc:  # noqa: BLE001 - the grid's metric or mode missing: the student's mistake
+        best, best_error = None, described(exc)
+    return {"trials": trials, "experiment_path": str(grid.experiment_path),
+            "error": described(errors[0]) if errors else None, "best": best, "best_error": best_error}
+
+
+def as_number(value):
+    """A metric as Python data: NumPy scalars and one-element tensors as the number they hold."""
+    if isinstance(value, np.generic) or (hasattr(value, "item") and getattr(value, "ndim", None) == 0):
+        try:
+            return value.item()
+        except Exception:  # noqa: BLE001
+            return value
+    return value
+
+
+def trial_results(grid) -> list[Trial]:
+    """The trials of a Tune run (a ``ResultGrid``, or a ``TuneRun``); a failed trial fails the check with its error."""
     __tracebackhide__ = True
-    if grid.errors:
-        raise grid.errors[0]  # the student's error, described by the engine like any other
-    return list(grid)
+    from graders.engine.student_side import rebuilt
+
+    if not isinstance(grid, (TuneRun, dict)) and getattr(grid, "errors", None):
+        raise grid.errors[0]  # a grid read here: its own error, with its traceback
+    run = grid if isinstance(grid, TuneRun) else TuneRun.of(grid)
+    if run.error is not None:
+        raise rebuilt(run.error)  # the student's error, described by the engine like any other
+    return run.trials
 
 
 def assert_best_is_lowest(grid, metric: str, *, what: str = "get_best_result()") -> None:
-    """The grid's best result (its own metric and mode) is the trial of lowest ``metric``.
+    """The run's best result (its own metric and mode) is the trial of lowest ``metric``.
 
     Meaningful only when the trials' values differ and the lowest is neither the first nor the last
     trial: the callers choose seeds and search spaces for which that holds (and assert it).
     """
     __tracebackhide__ = True
+    from graders.engine.student_side import rebuilt
+
     values = [r.metrics.get(metric) for r in trial_results(grid)]
+    run = grid if isinstance(grid, TuneRun) else TuneRun.of(grid)
     assert all(v is not None for v in values), f"the trials reported {metric} {values}; expected it from every trial"
-    best = grid.get_best_result().metrics.get(metric)
+    if run.best_error is not None:
+        raise rebuilt(run.best_error)
+    best = run.best.get(metric)
     lowest = min(values)
     assert best == lowest, (f"{what} has {metric} {best:.4g}; expected the lowest of the trials, {lowest:.4g}: "
                             f"a lower {metric} is better (mode)")

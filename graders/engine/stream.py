@@ -26,7 +26,8 @@ class GradingFailed(RuntimeError):
 
 
 class RayUnavailable(GradingFailed):
-    """The grading process streamed that it could not start or reach Ray (its message says why)."""
+    """Ray could not be started or reached, so grading cannot run at all: raised where Ray is started, and
+    again by whoever reads the stream in which the grading process said so (its message says why)."""
 
 
 @dataclass
