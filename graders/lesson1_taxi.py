@@ -7,6 +7,12 @@ trained with plain XGBoost and saved as Ray Train saves one (``model.ubj``), so 
 costs the points of the steps after it. The expensive work (one fit, one small tuning run, one actor pool, one Serve app)
 runs once, in module fixtures. Every read of the public trips goes through ``data.path("taxi")``, so
 an instructor's ``--data taxi=PATH`` (another size, with or without the index column) reaches it.
+
+The student's module is imported on the student's side (``STUDENT_SIDE``), never here: the datasets,
+trainers, results, tuning runs, checkpoints, predictors and Serve handles its functions take and give
+are made and kept there, the grader's own steps are put in its module there, and what comes back to be
+judged is plain data (frames, metrics, a model's rounds and depth, checkpoint paths, predictions). HTTP
+answers are read here.
 """
 from __future__ import annotations
 
@@ -21,6 +27,10 @@ import pytest
 import xgboost
 
 from graders.engine import check, probes, shapes
+from graders.engine.serving import handle_answer
+from graders.engine.student_side import type_name
+
+STUDENT_SIDE = True
 
 LABEL = "is_big_tip"
 FEATURES = ["passenger_count", "trip_distance", "fare_amount", "trip_duration", "hour", "day_of_week"]
@@ -110,13 +120,18 @@ def worst_gap(got, expected) -> float:
     return float(np.max(np.abs(np.asarray(got, dtype=float) - np.asarray(expected, dtype=float)), initial=0.0))
 
 
-def fresh_checkpoint(source, tmp_path_factory):
-    """A ``Checkpoint`` on a private copy of ``source``'s folder (the caller may delete it)."""
+def checkpoint_at(folder: str):
+    """A ``ray.train.Checkpoint`` of ``folder`` (made on the student's side, where its code takes it)."""
     from ray.train import Checkpoint
 
+    return Checkpoint.from_directory(folder)
+
+
+def fresh_checkpoint(side, source, tmp_path_factory):
+    """A ``Checkpoint`` (on the side) of a private copy of the folder ``source`` (the caller may delete it)."""
     copy = tmp_path_factory.mktemp("checkpoint-copy") / "checkpoint"
-    shutil.copytree(source.path, copy)
-    return Checkpoint.from_directory(str(copy)), copy
+    shutil.copytree(source, copy)
+    return side.make(checkpoint_at, str(copy)), copy
 
 
 @pytest.fixture(scope="module")
@@ -142,9 +157,7 @@ def frames(trips) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def reference(frames, tmp_path_factory):
-    """The grader's model: plain XGBoost on its split, saved as Ray Train saves one; and its scores."""
-    from ray.train import Checkpoint
-
+    """The grader's model: plain XGBoost on its split, saved as Ray Train saves one (``folder``); and its scores."""
     train, valid = frames
     dtrain = xgboost.DMatrix(train[FEATURES], label=train[LABEL])
     dvalid = xgboost.DMatrix(valid[FEATURES], label=valid[LABEL])
@@ -154,69 +167,85 @@ def reference(frames, tmp_path_factory):
                             verbose_eval=False)
     folder = tmp_path_factory.mktemp("reference-checkpoint")
     booster.save_model(str(folder / "model.ubj"))
-    return {"booster": booster, "checkpoint": Checkpoint.from_directory(str(folder)),
+    return {"booster": booster, "folder": str(folder),
             "logloss": evals["valid"]["logloss"][-1], "auc": auc(valid[LABEL], booster.predict(dvalid))}
 
 
-def grader_steps() -> dict:
-    """The contract's ``xgboost_train_loop`` and ``build_trainer``, written by the grader. Nested (imports
-    inside), so that Ray ships them by value: the tuning run's trials fit them in place of the student's,
-    so that a broken trainer (16 workers written in, params ignored) costs the trainer's checks only."""
-    def xgboost_train_loop(config):
-        import ray.train
-        import xgboost
-        from ray.train.xgboost import RayTrainReportCallback
-
-        def dmatrix(name):
-            frame = ray.train.get_dataset_shard(name).materialize().to_pandas()
-            return xgboost.DMatrix(frame[FEATURES], label=frame[LABEL])
-
-        dtrain, dvalid = dmatrix("train"), dmatrix("valid")
-        xgboost.train({"objective": "binary:logistic", "eval_metric": ["logloss", "error"], **config["params"]},
-                      dtrain, num_boost_round=config["num_boost_round"], evals=[(dtrain, "train"), (dvalid, "valid")],
-                      callbacks=[RayTrainReportCallback()])
-
-    def build_trainer(train_ds, valid_ds, *, params=None, num_boost_round=20, num_workers=2, use_gpu=False,
-                      storage_path, name=None):
-        import ray.train
-        from ray.train.xgboost import XGBoostTrainer
-
-        params = {"device": "cuda", **(params or {})} if use_gpu else dict(params or {})
-        return XGBoostTrainer(xgboost_train_loop, train_loop_config={"params": params, "num_boost_round": num_boost_round},
-                              scaling_config=ray.train.ScalingConfig(num_workers=num_workers, use_gpu=use_gpu),
-                              run_config=ray.train.RunConfig(storage_path=storage_path, name=name),
-                              datasets={"train": train_ds, "valid": valid_ds})
-
-    return {"xgboost_train_loop": xgboost_train_loop, "build_trainer": build_trainer}
+@pytest.fixture(scope="module")
+def reference_checkpoint(student_side, reference):
+    """The grader's model as a ``Checkpoint`` on the student's side."""
+    return student_side.make(checkpoint_at, reference["folder"])
 
 
-GRADER_STEPS = grader_steps()
+# -- the grader's own steps, put in the student's module on its side ------------------------------
+def xgboost_train_loop(config):
+    """The contract's training loop, written by the grader."""
+    import ray.train
+    from ray.train.xgboost import RayTrainReportCallback
+
+    def dmatrix(name):
+        frame = ray.train.get_dataset_shard(name).materialize().to_pandas()
+        return xgboost.DMatrix(frame[FEATURES], label=frame[LABEL])
+
+    dtrain, dvalid = dmatrix("train"), dmatrix("valid")
+    xgboost.train({"objective": "binary:logistic", "eval_metric": ["logloss", "error"], **config["params"]},
+                  dtrain, num_boost_round=config["num_boost_round"], evals=[(dtrain, "train"), (dvalid, "valid")],
+                  callbacks=[RayTrainReportCallback()])
+
+
+def build_trainer(train_ds, valid_ds, *, params=None, num_boost_round=20, num_workers=2, use_gpu=False,
+                  storage_path, name=None):
+    """The contract's ``build_trainer``, written by the grader."""
+    import ray.train
+    from ray.train.xgboost import XGBoostTrainer
+
+    params = {"device": "cuda", **(params or {})} if use_gpu else dict(params or {})
+    return XGBoostTrainer(xgboost_train_loop, train_loop_config={"params": params, "num_boost_round": num_boost_round},
+                          scaling_config=ray.train.ScalingConfig(num_workers=num_workers, use_gpu=use_gpu),
+                          run_config=ray.train.RunConfig(storage_path=storage_path, name=name),
+                          datasets={"train": train_ds, "valid": valid_ds})
+
+
+GRADER_STEPS = ("xgboost_train_loop", "build_trainer")
 
 
 @contextlib.contextmanager
-def grader_trainer(student):
-    """The grader's trainer in the student's module while ``student``'s tuner runs: in this process, and in
-    every trial (the module travels by value, so a trial function at the module's top level, whose module
-    the trial would import afresh, gets the grader's trainer too)."""
+def grader_trainer(side, student):
+    """The grader's trainer (``GRADER_STEPS``) in the student's module on its side while the block runs, so
+    that a broken trainer (16 workers written in, params ignored) costs the trainer's checks only: Ray ships
+    the student's module by value meanwhile, so that a trial function at its top level, which a trial would
+    otherwise import afresh, gets the grader's trainer too (the grader's own travel by reference)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in GRADER_STEPS:
+            patch.setattr(student, name, globals()[name], raising=False)
+        side.apply(pickle_by_value, student, True)
+        try:
+            yield
+        finally:
+            side.apply(pickle_by_value, student, False)
+
+
+def pickle_by_value(module, on: bool) -> None:
     import ray.cloudpickle
 
-    own = {name: getattr(student, name, None) for name in GRADER_STEPS}
-    for name, step in GRADER_STEPS.items():
-        setattr(student, name, step)
-    ray.cloudpickle.register_pickle_by_value(student)
-    try:
-        yield
-    finally:
-        ray.cloudpickle.unregister_pickle_by_value(student)
-        for name, step in own.items():
-            setattr(student, name, step)
+    if on:
+        ray.cloudpickle.register_pickle_by_value(module)
+    else:
+        with contextlib.suppress(ValueError):  # a side started again meanwhile: never registered there
+            ray.cloudpickle.unregister_pickle_by_value(module)
+
+
+def seeded(seed: int, fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` after seeding NumPy's global generator (Tune's random search draws from it)."""
+    np.random.seed(seed)
+    return fn(*args, **kwargs)
 
 
 class _Planned(BaseException):
     """Raised by ``Tuner.fit`` while the grader only looks at how a tuner is configured."""
 
 
-def planned_samples(student, train_ds, valid_ds, storage_path: str, num_samples: int):
+def planned_samples(tune_max_depth, train_ds, valid_ds, storage_path: str, num_samples: int):
     """The ``num_samples`` of the tuner ``tune_max_depth`` builds when asked for ``num_samples``, read when it
     calls ``fit``, which then runs nothing. None when it never calls ``Tuner.fit``."""
     from ray import tune
@@ -229,16 +258,21 @@ def planned_samples(student, train_ds, valid_ds, storage_path: str, num_samples:
 
     with contextlib.suppress(_Planned), pytest.MonkeyPatch.context() as patch:
         patch.setattr(tune.Tuner, "fit", planned)
-        student.tune_max_depth(train_ds, valid_ds, num_samples=num_samples, num_workers=1, use_gpu=False,
-                               storage_path=storage_path)
+        tune_max_depth(train_ds, valid_ds, num_samples=num_samples, num_workers=1, use_gpu=False,
+                       storage_path=storage_path)
     return seen[0] if seen else None
 
 
-def ray_frames(ray_cluster, frames, parts: int = 4):
-    """The grader's split as Ray datasets, a few blocks each."""
+def ray_dataset(frame: pd.DataFrame, parts: int):
+    """``frame`` as a Ray dataset of ``parts`` blocks (made on the student's side)."""
     import ray.data
 
-    return tuple(ray.data.from_pandas(blocks(frame, parts)) for frame in frames)
+    return ray.data.from_pandas(blocks(frame, parts))
+
+
+def ray_frames(frames, parts: int = 4) -> tuple:
+    """The grader's split as Ray datasets, a few blocks each (made on the student's side)."""
+    return tuple(ray_dataset(frame, parts) for frame in frames)
 
 
 def num_train_workers(ray_cluster, wanted: int) -> int:
@@ -347,18 +381,18 @@ def test_split_other_data(student, data, storage_path, thresholds):
 
 # -- build_trainer -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def fitted(student, ray_cluster, frames, storage_path, use_gpu):
-    """One real fit of the student's trainer on the grader's split: (workers, result, booster)."""
-    from ray.train.xgboost import RayTrainReportCallback
-
-    train_ds, valid_ds = ray_frames(ray_cluster, frames)
+def fitted(student, student_side, ray_cluster, frames, storage_path, use_gpu):
+    """One real fit of the student's trainer on the grader's split (on its side): (workers, the result's
+    metrics, ``model_facts`` of its checkpoint)."""
+    train_ds, valid_ds = student_side.apply(ray_frames, frames)
     workers = num_train_workers(ray_cluster, 2)
     trainer = student.build_trainer(train_ds, valid_ds, params=dict(TRAIN_PARAMS), num_boost_round=NUM_BOOST_ROUND,
                                     num_workers=workers, use_gpu=use_gpu, storage_path=storage_path,
                                     name="lesson1-fit")
     result = trainer.fit()
-    assert result.checkpoint is not None, "the fit reported no checkpoint; expected the one RayTrainReportCallback saves"
-    return workers, result, RayTrainReportCallback.get_model(result.checkpoint)
+    checkpoint = result.checkpoint
+    assert checkpoint is not None, "the fit reported no checkpoint; expected the one RayTrainReportCallback saves"
+    return workers, result.metrics, student_side.apply(model_facts, checkpoint)
 
 
 def tree_depth(booster: xgboost.Booster) -> int:
@@ -366,19 +400,29 @@ def tree_depth(booster: xgboost.Booster) -> int:
     return max(line.count("\t") for tree in booster.get_dump() for line in tree.splitlines())
 
 
+def model_facts(checkpoint) -> dict:
+    """What the checks read of the model in ``checkpoint`` (on the student's side, where it is loaded)."""
+    from ray.train.xgboost import RayTrainReportCallback
+
+    booster = RayTrainReportCallback.get_model(checkpoint)
+    return {"rounds": booster.num_boosted_rounds(), "depth": tree_depth(booster),
+            "feature_names": list(booster.feature_names or []), "num_features": booster.num_features()}
+
+
 @check(points=1, hint=("Resources and storage are the caller's choice: every argument reaches the trainer.",
                        "ray.train.ScalingConfig(num_workers, use_gpu), ray.train.RunConfig(storage_path, name), "
                        "and the trainer's datasets= dict.",
                        "XGBoostTrainer(loop, train_loop_config=..., scaling_config=ScalingConfig(...), "
                        "run_config=RunConfig(...), datasets={'train': ..., 'valid': ...})"))
-def test_trainer_config(student, ray_cluster, frames, tmp_path):
+def test_trainer_config(student, student_side, frames, tmp_path):
     from ray.train.xgboost import XGBoostTrainer
 
-    train_ds, valid_ds = ray_frames(ray_cluster, frames, parts=1)
+    train_ds, valid_ds = student_side.apply(ray_frames, frames, 1)
     for workers, gpu, name in ((3, True, "lesson1-config"), (1, False, None)):
         trainer = student.build_trainer(train_ds, valid_ds, num_workers=workers, use_gpu=gpu,
                                         storage_path=str(tmp_path), name=name)
-        assert isinstance(trainer, XGBoostTrainer), f"build_trainer returned {type(trainer).__name__}; expected XGBoostTrainer"
+        assert student_side.apply(isinstance, trainer, XGBoostTrainer), (
+            f"build_trainer returned {type_name(trainer)}; expected XGBoostTrainer")
         got = (trainer.scaling_config.num_workers, trainer.scaling_config.use_gpu)
         assert got == (workers, gpu), f"build_trainer(num_workers={workers}, use_gpu={gpu}): the ScalingConfig has {got}; expected {(workers, gpu)}"
         assert str(trainer.run_config.storage_path) == str(tmp_path), (
@@ -394,9 +438,9 @@ def test_trainer_config(student, ray_cluster, frames, tmp_path):
                        "the params are the objective and eval_metric plus config['params'], num_boost_round is "
                        "config['num_boost_round'], and the evals are named 'train' and 'valid'"))
 def test_trainer_logloss(fitted, reference, thresholds):
-    workers, result, _ = fitted
-    got, ref, limit = result.metrics.get("valid-logloss"), reference["logloss"], thresholds["logloss_tolerance"]
-    assert got is not None, f"the fit's metrics have no valid-logloss, only {sorted(result.metrics)}; expected valid-logloss"
+    workers, metrics, _ = fitted
+    got, ref, limit = metrics.get("valid-logloss"), reference["logloss"], thresholds["logloss_tolerance"]
+    assert got is not None, f"the fit's metrics have no valid-logloss, only {sorted(metrics)}; expected valid-logloss"
     assert abs(got - ref) <= limit, (
         f"valid-logloss {got:.4f} with {workers} workers; expected {ref:.4f} within {limit} (plain XGBoost, "
         f"same split, parameters and rounds)")
@@ -406,10 +450,10 @@ def test_trainer_logloss(fitted, reference, thresholds):
                        "RayTrainReportCallback saves the final model as model.ubj; get_model(checkpoint) loads it.",
                        "pass config['params'] and config['num_boost_round'] to xgboost.train unchanged"))
 def test_trainer_checkpoint(fitted):
-    _, _, booster = fitted
-    assert booster.num_boosted_rounds() == NUM_BOOST_ROUND, (
-        f"the checkpoint's model has {booster.num_boosted_rounds()} rounds; expected num_boost_round={NUM_BOOST_ROUND}")
-    deepest, wanted = tree_depth(booster), TRAIN_PARAMS["max_depth"]
+    _, _, model = fitted
+    assert model["rounds"] == NUM_BOOST_ROUND, (
+        f"the checkpoint's model has {model['rounds']} rounds; expected num_boost_round={NUM_BOOST_ROUND}")
+    deepest, wanted = model["depth"], TRAIN_PARAMS["max_depth"]
     assert deepest <= wanted, (
         f"the checkpoint's model has trees {deepest} levels deep; params asked for max_depth={wanted}: "
         f"expected at most {wanted}: config['params'] must reach xgboost.train")
@@ -419,29 +463,40 @@ def test_trainer_checkpoint(fitted):
                        "xgboost.DMatrix(data, label=...): data holds the features only.",
                        "select FEATURE_COLUMNS from the shard's frame for data, LABEL_COLUMN for label"))
 def test_trainer_excludes_label(fitted):
-    _, _, booster = fitted
-    names = booster.feature_names or []
-    assert LABEL not in names and booster.num_features() == len(FEATURES), (
-        f"the model's features are {names or booster.num_features()}; expected the {len(FEATURES)} feature "
+    _, _, model = fitted
+    names = model["feature_names"]
+    assert LABEL not in names and model["num_features"] == len(FEATURES), (
+        f"the model's features are {names or model['num_features']}; expected the {len(FEATURES)} feature "
         f"columns, without {LABEL}")
 
 
 # -- tune_max_depth and best_checkpoint ----------------------------------------------------------
 @pytest.fixture(scope="module")
-def tuned(student, ray_cluster, frames, storage_path, use_gpu):
-    """One small tuning run of the student's tuner, its trials fitting the grader's trainer side by side;
-    and the ``num_samples`` of a second tuner it builds, asked for another count, which runs nothing."""
-    np.random.seed(TUNE_SEED)
-    planned = [int(np.random.randint(DEPTH_RANGE.start, DEPTH_RANGE.stop)) for _ in range(TUNE_SAMPLES)]
+def tuned(student, student_side, frames, storage_path, use_gpu):
+    """One small tuning run of the student's tuner, its trials fitting the grader's trainer side by side
+    (on its side): (the ``ResultGrid`` there, ``shapes.TuneRun`` of it, and the ``num_samples`` of a second
+    tuner it builds, asked for another count, which runs nothing)."""
+    draws = np.random.RandomState(TUNE_SEED)  # what Tune draws from NumPy's global generator seeded so
+    planned = [int(draws.randint(DEPTH_RANGE.start, DEPTH_RANGE.stop)) for _ in range(TUNE_SAMPLES)]
     if len(set(planned)) < TUNE_SAMPLES or min(planned) >= XGBOOST_DEFAULT_DEPTH:  # a grader bug, never the student's
         raise RuntimeError(f"grader bug: TUNE_SEED={TUNE_SEED} samples depths {planned}; they must differ and one "
                            f"must be below XGBoost's default {XGBOOST_DEFAULT_DEPTH}")
-    train_ds, valid_ds = ray_frames(ray_cluster, frames)
-    np.random.seed(TUNE_SEED)
-    with grader_trainer(student):
-        grid = student.tune_max_depth(train_ds, valid_ds, num_samples=TUNE_SAMPLES, num_workers=1,
-                                      use_gpu=use_gpu, storage_path=storage_path)
-    return grid, planned_samples(student, train_ds, valid_ds, storage_path, PLANNED_SAMPLES)
+    train_ds, valid_ds = student_side.apply(ray_frames, frames)
+    with grader_trainer(student_side, student):
+        grid = student_side.apply(seeded, TUNE_SEED, student.tune_max_depth, train_ds, valid_ds,
+                                  num_samples=TUNE_SAMPLES, num_workers=1, use_gpu=use_gpu, storage_path=storage_path)
+    samples = student_side.apply(planned_samples, student.tune_max_depth, train_ds, valid_ds, storage_path,
+                                 PLANNED_SAMPLES)
+    return grid, shapes.TuneRun.of(student_side.apply(shapes.tune_run, grid)), samples
+
+
+def trial_tree_depth(grid, index: int) -> int | None:
+    """The depth of the model in the checkpoint of trial ``index`` of ``grid`` (on the student's side);
+    None when the trial reported no checkpoint."""
+    from ray.train.xgboost import RayTrainReportCallback
+
+    checkpoint = grid[index].checkpoint
+    return None if checkpoint is None else tree_depth(RayTrainReportCallback.get_model(checkpoint))
 
 
 def configured_depth(config):
@@ -459,24 +514,22 @@ def configured_depth(config):
                        "tune.report(metrics, checkpoint=...).",
                        "in the trial function: build_trainer(..., params=<max_depth from config>, ...).fit(), "
                        "then report the fit's metrics with its checkpoint"))
-def test_tune_trials(tuned, storage_path):
-    from ray.train.xgboost import RayTrainReportCallback
-
-    grid, planned = tuned
-    trials = shapes.trial_results(grid)
+def test_tune_trials(tuned, student_side, storage_path):
+    grid, run, planned = tuned
+    trials = shapes.trial_results(run)
     assert len(trials) == TUNE_SAMPLES, f"tune_max_depth(num_samples={TUNE_SAMPLES}) ran {len(trials)} trials; expected {TUNE_SAMPLES}"
     assert planned in (None, PLANNED_SAMPLES), (
         f"tune_max_depth(num_samples={PLANNED_SAMPLES}) built a tuner for {planned} samples; expected {PLANNED_SAMPLES}")
-    probes.assert_stored_under(grid.experiment_path, storage_path, "tune_max_depth's tuner")
-    for trial in trials:
+    probes.assert_stored_under(run.experiment_path, storage_path, "tune_max_depth's tuner")
+    for index, trial in enumerate(trials):
         depth = configured_depth(trial.config)
         assert isinstance(depth, (int, np.integer)) and depth in DEPTH_RANGE, (
             f"a trial's config {trial.config} has max_depth {depth!r}; expected an integer from tune.randint(2, 12), "
             f"flat ({{'max_depth': ...}}) or nested ({{'params': {{'max_depth': ...}}}})")
         assert trial.metrics.get("valid-logloss") is not None, (
             f"the trial with max_depth={depth} reported {sorted(trial.metrics)}; expected valid-logloss among them")
-        assert trial.checkpoint is not None, f"the trial with max_depth={depth} reported no checkpoint; expected one holding its model"
-        deepest = tree_depth(RayTrainReportCallback.get_model(trial.checkpoint))
+        deepest = student_side.apply(trial_tree_depth, grid, index)
+        assert deepest is not None, f"the trial with max_depth={depth} reported no checkpoint; expected one holding its model"
         assert deepest <= depth, (f"the trial with max_depth={depth} trained trees {deepest} levels deep: "
                                   f"expected at most {depth}: its max_depth must reach the trainer's params")
 
@@ -485,45 +538,58 @@ def test_tune_trials(tuned, storage_path):
                        "tune.TuneConfig(metric=..., mode=...) decides what ResultGrid.get_best_result() returns.",
                        "TuneConfig(num_samples=num_samples, metric=<the validation log loss>, mode=<lower is better>)"))
 def test_tune_mode_min(tuned):
-    grid, _ = tuned
-    shapes.assert_best_is_lowest(grid, "valid-logloss", what="the tuner's get_best_result()")
+    _, run, _ = tuned
+    shapes.assert_best_is_lowest(run, "valid-logloss", what="the tuner's get_best_result()")
 
 
-@pytest.fixture(scope="module")
-def known_grid(ray_cluster, storage_path):
-    """A tuning run of the grader's own: trials that report known log losses (the lowest in the middle)
-    and a checkpoint each, configured as the contract's tuner is (metric valid-logloss, mode min)."""
+def report_known(config):
+    """A trial of the grader's own tuning run: its known log loss, and a checkpoint."""
+    import json
+    import tempfile
+
     from ray import tune
+    from ray.train import Checkpoint
 
-    def report_known(config):
-        import json
-        import os
-        import tempfile
+    folder = tempfile.mkdtemp()
+    with open(os.path.join(folder, "trial.json"), "w") as f:
+        json.dump(config, f)
+    tune.report({"valid-logloss": config["logloss"]}, checkpoint=Checkpoint.from_directory(folder))
 
-        from ray import tune as trial_tune
-        from ray.train import Checkpoint
 
-        folder = tempfile.mkdtemp()
-        with open(os.path.join(folder, "trial.json"), "w") as f:
-            json.dump(config, f)
-        trial_tune.report({"valid-logloss": config["logloss"]}, checkpoint=Checkpoint.from_directory(folder))
+def known_tuning(storage_path: str):
+    """The grader's own tuning run (on the student's side, where ``best_checkpoint`` reads it)."""
+    from ray import tune
 
     # The kit turns Tune's result loggers off for speed; this grid keeps them, so that a student's
     # ResultGrid.get_dataframe() (read from those logs) sees the trials as on any Ray.
     loggers_off = os.environ.pop(TUNE_LOGGERS_OFF, None)
     try:
-        grid = tune.Tuner(report_known, param_space={"logloss": tune.grid_search(KNOWN_LOGLOSS)},
+        return tune.Tuner(report_known, param_space={"logloss": tune.grid_search(KNOWN_LOGLOSS)},
                           tune_config=tune.TuneConfig(metric="valid-logloss", mode="min", max_concurrent_trials=1),
                           run_config=tune.RunConfig(storage_path=storage_path, verbose=0,
                                                     name=f"lesson1-known-{uuid.uuid4().hex[:8]}")).fit()
     finally:
         if loggers_off is not None:
             os.environ[TUNE_LOGGERS_OFF] = loggers_off
-    values = [trial.metrics.get("valid-logloss") for trial in shapes.trial_results(grid)]
+
+
+def checkpoint_paths(grid) -> list:
+    """The path of each trial's checkpoint, in the grid's order."""
+    return [str(result.checkpoint.path) if result.checkpoint else None for result in grid]
+
+
+@pytest.fixture(scope="module")
+def known_grid(student_side, storage_path):
+    """A tuning run of the grader's own (on the student's side): trials that report known log losses (the
+    lowest in the middle) and a checkpoint each, configured as the contract's tuner is (metric
+    valid-logloss, mode min). (The grid there, its checkpoints' paths.)"""
+    grid = student_side.apply(known_tuning, storage_path)
+    trials = shapes.trial_results(student_side.apply(shapes.tune_run, grid))
+    values = [trial.metrics.get("valid-logloss") for trial in trials]
     if values != KNOWN_LOGLOSS or not 0 < values.index(min(values)) < len(values) - 1:
         raise RuntimeError(f"grader bug: the known trials report {values}; expected {KNOWN_LOGLOSS} in that order, "
                            "the lowest neither first nor last")
-    return grid
+    return grid, student_side.apply(checkpoint_paths, grid)
 
 
 @check(points=1, hint=("The best checkpoint is the one of the trial with the lowest valid-logloss, wherever "
@@ -531,14 +597,15 @@ def known_grid(ray_cluster, storage_path):
                        "ResultGrid.get_best_result(metric=..., mode=...) and Result.checkpoint.",
                        "name the metric and the mode explicitly rather than relying on the tuner's defaults"))
 def test_best_checkpoint(student, known_grid):
-    trials = shapes.trial_results(known_grid)
-    position = {str(trial.checkpoint.path): i for i, trial in enumerate(trials)}
+    grid, paths = known_grid
+    position = {path: i for i, path in enumerate(paths)}
     best = KNOWN_LOGLOSS.index(min(KNOWN_LOGLOSS))
-    got = student.best_checkpoint(known_grid)
-    chosen = position.get(str(getattr(got, "path", None)))
+    got = student.best_checkpoint(grid)
+    path = getattr(got, "path", None)
+    chosen = position.get(str(path))
     described = (f"the checkpoint of trial {chosen + 1} (valid-logloss {KNOWN_LOGLOSS[chosen]})" if chosen is not None
-                 else f"{getattr(got, 'path', got)!r}, no trial's checkpoint")
-    assert chosen == best, (f"on {len(trials)} trials reporting valid-logloss {KNOWN_LOGLOSS}, best_checkpoint returned "
+                 else f"{got if path is None else path!r}, no trial's checkpoint")
+    assert chosen == best, (f"on {len(paths)} trials reporting valid-logloss {KNOWN_LOGLOSS}, best_checkpoint returned "
                             f"{described}; expected the checkpoint of trial {best + 1}, the lowest")
 
 
@@ -553,7 +620,7 @@ def assert_rows(out, expected: int, what: str):
 def assert_predictions(got_frame: pd.DataFrame, booster, tolerance: float, what: str):
     """``got_frame`` holds the features and a ``prediction`` column equal to the booster's own."""
     __tracebackhide__ = True
-    assert isinstance(got_frame, pd.DataFrame), f"{what} returned {type(got_frame).__name__}; expected a DataFrame"
+    assert isinstance(got_frame, pd.DataFrame), f"{what} returned {type_name(got_frame)}; expected a DataFrame"
     missing = [c for c in FEATURES + ["prediction"] if c not in got_frame.columns]
     assert not missing, f"{what}: columns {list(got_frame.columns)} lack {missing}; expected the features and prediction"
     got = got_frame["prediction"].to_numpy(dtype=float)
@@ -573,8 +640,8 @@ def valid_batch(frames) -> pd.DataFrame:
                        "RayTrainReportCallback.get_model(checkpoint) gives an xgboost.Booster; Booster.predict "
                        "takes a DMatrix.",
                        "copy the batch's FEATURE_COLUMNS, add a 'prediction' column from the booster, return the frame"))
-def test_offline_predictor(student, reference, valid_batch, thresholds):
-    out = student.OfflinePredictor(reference["checkpoint"])(valid_batch.copy())
+def test_offline_predictor(student, reference, reference_checkpoint, valid_batch, thresholds):
+    out = student.OfflinePredictor(reference_checkpoint)(valid_batch.copy())
     assert_rows(out, len(valid_batch), "OfflinePredictor")
     assert_predictions(out, reference["booster"], thresholds["prediction_tolerance"], "OfflinePredictor")
 
@@ -582,8 +649,8 @@ def test_offline_predictor(student, reference, valid_batch, thresholds):
 @check(points=1, hint=("Load expensive state once per actor, when it is built; each call only predicts.",
                        "A class passed to map_batches is built once per actor of the pool: its __init__ runs once.",
                        "keep the booster on self in __init__; __call__ uses self's booster"))
-def test_offline_loads_once(student, reference, valid_batch, tmp_path_factory):
-    checkpoint, folder = fresh_checkpoint(reference["checkpoint"], tmp_path_factory)
+def test_offline_loads_once(student, student_side, reference, valid_batch, tmp_path_factory):
+    checkpoint, folder = fresh_checkpoint(student_side, reference["folder"], tmp_path_factory)
     predictor = student.OfflinePredictor(checkpoint)
     out = shapes.assert_survives_removal(lambda: shutil.rmtree(folder), lambda: predictor(valid_batch.copy()),
                                          what="OfflinePredictor")
@@ -591,14 +658,12 @@ def test_offline_loads_once(student, reference, valid_batch, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def offline(student, ray_cluster, reference, frames):
-    """The student's predict_offline on the validation trips (label included): (output, new pool actors)."""
-    import ray.data
-
-    valid = frames[1]
+def offline(student, student_side, reference_checkpoint, frames):
+    """The student's predict_offline on the validation trips (label included), on its side: (output, new
+    pool actors)."""
     before = probes.actor_ids("MapBatches(OfflinePredictor)")
-    ds = ray.data.from_pandas(blocks(valid, 6))
-    out = student.predict_offline(reference["checkpoint"], ds, concurrency=POOL_SIZE, batch_size=1000).to_pandas()
+    ds = student_side.apply(ray_dataset, frames[1], 6)
+    out = student.predict_offline(reference_checkpoint, ds, concurrency=POOL_SIZE, batch_size=1000).to_pandas()
     return out, len(probes.actor_ids("MapBatches(OfflinePredictor)") - before)
 
 
@@ -643,9 +708,9 @@ def test_offline_actor_pool(offline):
 @check(points=1, hidden=True, hint=("OfflinePredictor must work on any trips with the course's schema.",
                                     "Select the feature columns by name, not by position.",
                                     "frame[FEATURE_COLUMNS] into the DMatrix, whatever else the batch holds"))
-def test_offline_other_rows(student, data, reference, thresholds):
+def test_offline_other_rows(student, data, reference, reference_checkpoint, thresholds):
     batch = trips_frame(read_table(data.path("taxi", seed=1)))[FEATURES].sample(1000, random_state=1).reset_index(drop=True)
-    out = student.OfflinePredictor(reference["checkpoint"])(batch.copy())
+    out = student.OfflinePredictor(reference_checkpoint)(batch.copy())
     assert_rows(out, len(batch), "OfflinePredictor")
     assert_predictions(out, reference["booster"], thresholds["prediction_tolerance"], "OfflinePredictor on other trips")
 ### END HIDDEN TESTS
@@ -653,10 +718,11 @@ def test_offline_other_rows(student, data, reference, thresholds):
 
 # -- OnlinePredictor and deploy_online ------------------------------------------------------------
 class DeployedApp:
-    """The student's app behind HTTP, and the model its answers must agree with."""
+    """The student's app behind HTTP, its handle (on its side), and the model its answers must agree with."""
 
-    def __init__(self, handle, url: str, folder, booster, tolerance: float):
-        self.handle, self.url, self.folder, self.booster, self.tolerance = handle, url, folder, booster, tolerance
+    def __init__(self, side, handle, url: str, folder, booster, tolerance: float):
+        self.side, self.handle, self.url, self.folder = side, handle, url, folder
+        self.booster, self.tolerance = booster, tolerance
 
     def post(self, **body):
         """POST to the app; (status, parsed JSON or text)."""
@@ -681,7 +747,7 @@ class DeployedApp:
     def through_handle(self, frame: pd.DataFrame, what: str):
         """``predict`` called through the deployment's handle agrees with the model."""
         __tracebackhide__ = True
-        got = self.handle.predict.remote(frame.to_dict(orient="records")).result(timeout_s=shapes.REQUEST_TIMEOUT_S)
+        got = self.side.apply(handle_answer, self.handle, "predict", frame.to_dict(orient="records"))
         self.expect_predictions(frame, what, answer={"prediction": list(np.asarray(got, dtype=float))})
 
     def ways_in(self, frame: pd.DataFrame) -> dict:
@@ -694,12 +760,13 @@ class DeployedApp:
 
 
 @pytest.fixture(scope="module")
-def online(student, reference, serve_apps, thresholds, tmp_path_factory) -> DeployedApp:
-    """The student's app, deployed from a private copy of the grader's checkpoint."""
-    checkpoint, folder = fresh_checkpoint(reference["checkpoint"], tmp_path_factory)
+def online(student, student_side, reference, serve_apps, thresholds, tmp_path_factory) -> DeployedApp:
+    """The student's app, deployed (on its side) from a private copy of the grader's checkpoint."""
+    checkpoint, folder = fresh_checkpoint(student_side, reference["folder"], tmp_path_factory)
     name, prefix = serve_apps.new("taxi")
     handle = student.deploy_online(checkpoint, name=name, route_prefix=prefix)
-    return DeployedApp(handle, serve_apps.url(prefix), folder, reference["booster"], thresholds["prediction_tolerance"])
+    return DeployedApp(student_side, handle, serve_apps.url(prefix), folder, reference["booster"],
+                       thresholds["prediction_tolerance"])
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
 """Grader of lesson 2, distributed data-parallel training of ResNet18 on MNIST with Ray Train.
 
-The model and the data loaders are checked in the grading process against torchvision's own
-reading of the digits. Training runs once, on two workers (DDP over gloo on CPUs), on a small
-training set within the lesson's time budget. Ray Train only returns what the rank-0 worker
-reports, so the grader also watches the workers: it wraps the student's ``train_loop_per_worker``
+The model and the data loaders are checked against torchvision's own reading of the digits. Training
+runs once, on two workers (DDP over gloo on CPUs), on a small training set within the lesson's time
+budget. Ray Train only returns what the rank-0 worker reports, so the grader also watches the workers:
+it wraps the student's ``train_loop_per_worker``
 (the trainer's ``train_loop_per_worker`` attribute) in an observer that, inside each worker, records
 the digits each DistributedSampler pass hands out (with the sampler's epoch) and, at the end, a
 fingerprint of the weights each worker's optimizer trained, and the outputs of each training forward
@@ -16,9 +16,18 @@ have checks of their own: a mistake there never costs the training checks).
 The course's activity, "compute AUROC", is graded twice: in the loop's reports and in ``evaluate``,
 whose test-set metrics are recomputed with numpy (one-vs-rest AUROC, ties counted half, macro average
 over the classes present, as torchmetrics defines it) on the kit's TorchScript digit classifier.
+
+The student's module is imported on the student's side (``STUDENT_SIDE``), never here: the model, the
+loaders, the trainer and its result, the loaded model and the checkpoints' contents are made, run and read
+there, by the grader's own functions (``student_side.apply``), and come back as plain data (shapes, labels,
+pixels, settings, reported metrics, each worker's records, the trained weights as arrays, the loaded
+model's outputs). The references (the expected accuracy of the trained weights, the classifier's test
+metrics) are computed here.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import uuid
 from dataclasses import dataclass
@@ -30,7 +39,9 @@ from torchvision.datasets import MNIST
 from torchvision.transforms import Compose, Normalize, ToTensor
 
 from graders.engine import check, shapes
+from graders.engine.student_side import described, rebuilt, type_name
 
+STUDENT_SIDE = True
 NUM_WORKERS = 2
 NUM_CLASSES = 10
 LOADER_BATCH = 72  # nobody's default; divides neither the 4,000 training nor the 1,000 test digits
@@ -83,13 +94,22 @@ def full_pass(loader) -> tuple[torch.Tensor, torch.Tensor, list[int]]:
     return torch.cat(images), torch.cat(labels), sizes
 
 
-def accuracy(model: torch.nn.Module, root: str) -> float:
-    """Share of the test digits under ``root`` that ``model`` classifies right."""
-    test = digits(root, train=False)
-    loader = torch.utils.data.DataLoader(test, batch_size=500)
-    with torch.no_grad():
-        right = sum(int((model(x).argmax(dim=1) == y).sum()) for x, y in loader)
-    return right / len(test)
+def outputs_on_test_digits(model: torch.nn.Module, root: str) -> np.ndarray:
+    """``model``'s outputs for the test digits under ``root``, in order, computed on one thread: the same
+    sums wherever it runs (on the student's side for their model, here for the grader's)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with torch.no_grad():
+            return torch.cat([model(x) for x, _ in torch.utils.data.DataLoader(digits(root, train=False),
+                                                                               batch_size=500)]).float().numpy()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def accuracy(outputs: np.ndarray, root: str) -> float:
+    """Share of the test digits under ``root`` whose largest output is their label."""
+    return float(np.mean(np.argmax(outputs, axis=1) == digits(root, train=False).targets.numpy()))
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -134,17 +154,111 @@ def metrics_of(outputs: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     return {"accuracy": float(np.mean(np.argmax(outputs, axis=1) == labels)), "auroc": auroc(outputs, labels)}
 
 
-def expect_test_loader(student, root: str) -> None:
+def expect_test_loader(side, student, root: str) -> None:
     """The test loader of ``root`` yields every test digit, in order, normalized as torchvision does."""
     reference = digits(root, train=False)
-    images, labels, sizes = full_pass(student.build_data_loader(LOADER_BATCH, root=root, train=False))
+    first, labels, sizes = side.apply(loader_pass, student.build_data_loader(LOADER_BATCH, root=root, train=False))
     assert len(labels) == len(reference), (
         f"the test loader gave {len(labels)} digits in batches of {sizes[:2]}...{sizes[-1:]}; expected all "
         f"{len(reference)} (no drop_last when testing)")
-    assert torch.equal(labels, reference.targets), (
+    assert np.array_equal(labels, reference.targets.numpy()), (
         "the test loader's labels are not in the data set's order; expected no shuffling when testing")
-    shapes.assert_mnist_normalized(images[: sizes[0]].numpy(), reference.data[: sizes[0]].numpy(), PIXEL_TOLERANCE,
+    shapes.assert_mnist_normalized(first, reference.data[: sizes[0]].numpy(), PIXEL_TOLERANCE,
                                    what="the test loader's first batch")
+
+
+# -- run on the student's side (``student_side.apply``): the student's objects stay there ----------
+def loader_pass(loader) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """One pass over ``loader``: its first batch's images, every label, and the batch sizes."""
+    images, labels, sizes = full_pass(loader)
+    return images[: sizes[0]].numpy(), labels.numpy(), sizes
+
+
+def first_batch(loader) -> tuple:
+    """The shape and dtype of ``loader``'s first batch of images, and its data set's first images, in order."""
+    images, _ = next(iter(loader))
+    ordered = torch.stack([loader.dataset[i][0] for i in range(LOADER_BATCH)])
+    return tuple(images.shape), str(images.dtype), ordered.numpy()
+
+
+def training_pass(build_data_loader, root: str) -> tuple[int, np.ndarray, list[int]]:
+    """How many times ``build_data_loader(LOADER_BATCH, root=root, train=True)`` had torchvision download
+    MNIST, and one pass of its loader: the labels and the batch sizes."""
+    downloads, original = [], MNIST.download
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(MNIST, "download", lambda self: downloads.append(1) or original(self))
+        loader = build_data_loader(LOADER_BATCH, root=root, train=True)
+        _, labels, sizes = full_pass(loader)
+    return len(downloads), labels.numpy(), sizes
+
+
+def conv1_settings(model) -> tuple[str, tuple | None]:
+    """The class of ``model.conv1``, and its (in, out, kernel, stride, padding, no bias) when a Conv2d."""
+    conv1 = getattr(model, "conv1", None)
+    if not isinstance(conv1, torch.nn.Conv2d):
+        return type(conv1).__name__, None
+    return "Conv2d", (conv1.in_channels, conv1.out_channels, conv1.kernel_size, conv1.stride, conv1.padding,
+                      conv1.bias is None)
+
+
+def shape_and_size(model) -> tuple[tuple, int]:
+    """The shape of the eval-mode outputs of a (3, 1, 28, 28) batch of zeros, and the number of parameters."""
+    with torch.no_grad():
+        out = model.eval()(torch.zeros(3, 1, 28, 28))
+    return tuple(out.shape), sum(p.numel() for p in model.parameters())
+
+
+def trainer_settings(trainer) -> tuple | None:
+    """(num_workers, use_gpu, storage_path, name) of a TorchTrainer; None for anything else."""
+    from ray.train.torch import TorchTrainer
+
+    if not isinstance(trainer, TorchTrainer):
+        return None
+    scaling, run = trainer.scaling_config, trainer.run_config
+    return (scaling.num_workers, scaling.use_gpu, str(run.storage_path), run.name)
+
+
+def loaded_model(load_trained_model, folder: str, root: str) -> dict:
+    """``load_trained_model(Checkpoint.from_directory(folder))``: whether the model is in training mode,
+    its parameters' devices and, when in eval mode on the CPU, its outputs for the test digits."""
+    from ray.train import Checkpoint
+
+    model = load_trained_model(Checkpoint.from_directory(folder))
+    found = {"training": bool(model.training)}
+    if not found["training"]:
+        found["devices"] = sorted({p.device.type for p in model.parameters()})
+        if found["devices"] == ["cpu"]:
+            found["outputs"] = outputs_on_test_digits(model, root)
+    return found
+
+
+class Watched(torch.nn.Module):
+    """A module that records whether each forward ran in training mode and with gradients on."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+        self.calls = []
+
+    def forward(self, x):
+        self.calls.append((self.training, torch.is_grad_enabled()))
+        return self.net(x)
+
+
+def watched_classifier(path: str) -> Watched:
+    """The kit's TorchScript digit classifier at ``path``, ``Watched``."""
+    return Watched(torch.jit.load(path, map_location="cpu"))
+
+
+def evaluated(evaluate, model: Watched, root: str) -> tuple:
+    """``evaluate(model.train(), root=root)``: the class of its answer, its keys and its two metrics as
+    floats when a dict, and the (training, gradients) of each forward of ``model`` meanwhile."""
+    model.calls.clear()
+    got = evaluate(model.train(), root=root)
+    if not isinstance(got, dict):
+        return type(got).__name__, None, {}, list(model.calls)
+    keys = sorted(map(str, got))
+    return "dict", keys, {name: float(got[name]) for name in ("accuracy", "auroc") if name in got}, list(model.calls)
 
 
 # -- the observed training run -------------------------------------------------------------------
@@ -215,12 +329,48 @@ def observed(loop, queue, steps):
     return observed_loop
 
 
+def observed_fit(trainer) -> tuple:
+    """``trainer.fit()`` with its loop ``observed`` (on the student's side): the metrics reported, each
+    worker's records, and what the run's checkpoint holds (``checkpoint_data``)."""
+    from ray.util.queue import Queue
+
+    queue = Queue(actor_options={"num_cpus": 0})
+    trainer.train_loop_per_worker = observed(trainer.train_loop_per_worker, queue, GRADER_STEPS)
+    result = trainer.fit()
+    records = [queue.get(timeout=30) for _ in range(NUM_WORKERS)]
+    return result.metrics_dataframe, records, checkpoint_data(result.checkpoint)
+
+
+def checkpoint_data(checkpoint) -> dict | None:
+    """A checkpoint's contents as data (on the student's side): its ``files``; the ``type`` and ``keys`` of
+    what ``MODEL_FILE`` holds and, for a state_dict, its tensors as ``weights`` (arrays); or the ``error``
+    that reading it raised. None for no checkpoint."""
+    if checkpoint is None:
+        return None
+    found = {}
+    try:
+        with checkpoint.as_directory() as folder:
+            found["files"] = sorted(os.listdir(folder))
+            if MODEL_FILE not in found["files"]:
+                return found
+            state = torch.load(os.path.join(folder, MODEL_FILE), map_location="cpu")
+        found["type"] = type(state).__name__
+        if isinstance(state, dict):
+            found["keys"] = [str(key) for key in state]
+            found["weights"] = {str(key): value.detach().cpu().numpy() for key, value in state.items()
+                                if isinstance(value, torch.Tensor)}
+    except Exception as exc:  # the checks that read that far fail with it
+        found["error"] = described(exc)
+    return found
+
+
 @dataclass
 class TrainingRun:
-    """What the grader saw of one fit: the trainer, its result, and each worker's records."""
+    """What the grader saw of one fit: the metrics reported, each worker's records, and what the run's
+    checkpoint holds (``checkpoint_data``)."""
 
-    trainer: object
-    result: object
+    frame: object
+    checkpoint: dict | None
     passes: dict[int, list[tuple[int, int, list[int]]]]
     weights: dict[int, list[float]]
     outputs: dict[int, list[tuple[int, np.ndarray]]]
@@ -241,10 +391,9 @@ def train_root(data, budget) -> str:
 
 
 @pytest.fixture(scope="module")
-def training(student, train_root, budget, use_gpu, storage_path) -> TrainingRun:
+def training(student, student_side, train_root, budget, use_gpu, storage_path) -> TrainingRun:
     """One fit of the student's trainer on two workers, observed; every training check reads it."""
     import ray
-    from ray.util.queue import Queue
 
     # DDP needs one device per worker: GPUs only when there are enough for both workers.
     gpus = use_gpu and ray.cluster_resources().get("GPU", 0) >= NUM_WORKERS
@@ -252,17 +401,14 @@ def training(student, train_root, budget, use_gpu, storage_path) -> TrainingRun:
               "num_epochs": budget["num_epochs"], "data_root": train_root}
     trainer = student.build_trainer(train_loop_config=dict(config), num_workers=NUM_WORKERS, use_gpu=gpus,
                                     storage_path=storage_path, name=f"lesson2-{uuid.uuid4().hex[:8]}")
-    queue = Queue(actor_options={"num_cpus": 0})
-    trainer.train_loop_per_worker = observed(trainer.train_loop_per_worker, queue, GRADER_STEPS)
-    result = trainer.fit()
-    records = [queue.get(timeout=30) for _ in range(NUM_WORKERS)]
-    return TrainingRun(trainer, result, {r[0]: r[1] for r in records}, {r[0]: r[2] for r in records},
+    frame, records, checkpoint = student_side.apply(observed_fit, trainer)
+    return TrainingRun(frame, checkpoint, {r[0]: r[1] for r in records}, {r[0]: r[2] for r in records},
                        {r[0]: r[3] for r in records}, {r[0]: r[4] for r in records}, config)
 
 
 def epoch_metrics(run: TrainingRun):
     """The metrics reported after each epoch (one row per report), as a DataFrame."""
-    frame = run.result.metrics_dataframe
+    frame = run.frame
     assert frame is not None and len(frame), "the trainer reported no metrics; expected a report after each epoch"
     return frame
 
@@ -290,110 +436,111 @@ def epoch_batches(run: TrainingRun, rank: int, size: int) -> list[tuple[np.ndarr
     return epochs
 
 
-def checkpoint_model(checkpoint) -> torch.nn.Module:
-    """The grader's own reading of a training checkpoint: ``build_model()`` with its weights (a DDP
+def read_checkpoint(stored: dict | None, what: str = "files") -> dict:
+    """The run's checkpoint as ``checkpoint_data`` read it, once it got as far as ``what``; its error otherwise."""
+    assert stored is not None, "the run has no checkpoint; expected rank 0 to report one after each epoch"
+    if what not in stored and "error" in stored:
+        raise rebuilt(stored["error"])
+    return stored
+
+
+def checkpoint_model(stored: dict | None) -> torch.nn.Module:
+    """The grader's own reading of the training checkpoint: ``build_model()`` with its weights (a DDP
     wrapper's ``module.`` prefix dropped), in eval mode."""
-    with checkpoint.as_directory() as folder:
-        state = torch.load(os.path.join(folder, MODEL_FILE), map_location="cpu")
+    stored = read_checkpoint(stored, "weights")
+    assert "weights" in stored, (f"{MODEL_FILE} holds a {stored['type']}; expected a state_dict" if "type" in stored
+                                 else f"the checkpoint holds {stored['files']}; expected {MODEL_FILE}")
     model = reference_model()
-    model.load_state_dict({key.removeprefix(DDP_PREFIX): value for key, value in state.items()})
+    model.load_state_dict({key.removeprefix(DDP_PREFIX): torch.from_numpy(value)
+                           for key, value in stored["weights"].items()})
     return model.eval()
 
 
-def grader_steps(student, monkeypatch) -> None:
-    """The grader's ``build_model`` and ``build_data_loader`` in the student's module for one check, so
-    that a later step (loading, evaluating) is judged on its own."""
-    for name, step in GRADER_STEPS.items():
-        monkeypatch.setattr(student, name, step, raising=False)
+def grader_step(name: str, *args, **kwargs):
+    """The grader's own step ``name`` (``GRADER_STEPS``), by a name the student's side can unpickle."""
+    return GRADER_STEPS[name](*args, **kwargs)
+
+
+@contextlib.contextmanager
+def grader_steps(student):
+    """The grader's ``build_model`` and ``build_data_loader`` in the student's module (on its side) while the
+    block runs, so that a later step (loading, evaluating) is judged on its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in GRADER_STEPS:
+            patch.setattr(student, name, functools.partial(grader_step, name), raising=False)
+        yield student
 
 
 @pytest.fixture(scope="module")
-def mnist_classifier(data) -> torch.nn.Module:
-    """The kit's trained TorchScript digit classifier, inside a module that records whether each forward
-    ran in eval mode with gradients off; handed to ``evaluate`` in training mode."""
-    class Watched(torch.nn.Module):
-        def __init__(self, net):
-            super().__init__()
-            self.net = net
-            self.calls = []
-
-        def forward(self, x):
-            self.calls.append((self.training, torch.is_grad_enabled()))
-            return self.net(x)
-
-    return Watched(torch.jit.load(data.path("mnist_model"), map_location="cpu"))
+def mnist_classifier(data, student_side):
+    """The kit's trained TorchScript digit classifier on the student's side, inside a module that records
+    whether each forward ran in eval mode with gradients off (``Watched``); handed to ``evaluate`` in
+    training mode."""
+    return student_side.make(watched_classifier, data.path("mnist_model"))
 
 
 # -- the model and the data loaders --------------------------------------------------------------
 @check(points=2, hint=("ResNet18 was made for three-channel colour images; the digits have one channel.",
                        "torchvision.models.resnet18(num_classes=10) and its first layer, `conv1`, a torch.nn.Conv2d.",
                        "Replace model.conv1 by a Conv2d with 1 input channel and conv1's other settings (64, 7, 2, 3, no bias)."))
-def test_model_architecture(student):
+def test_model_architecture(student, student_side):
     model = student.build_model()
-    conv1 = getattr(model, "conv1", None)
-    assert isinstance(conv1, torch.nn.Conv2d), f"build_model().conv1 is {type(conv1).__name__}; expected a Conv2d"
-    got = (conv1.in_channels, conv1.out_channels, conv1.kernel_size, conv1.stride, conv1.padding, conv1.bias is None)
+    kind, got = student_side.apply(conv1_settings, model)
+    assert got is not None, f"build_model().conv1 is {kind}; expected a Conv2d"
     expected = (1, 64, (7, 7), (2, 2), (3, 3), True)
     assert got == expected, ("conv1 (in, out, kernel, stride, padding, no bias) is "
                              f"{got}; expected {expected}")
-    with torch.no_grad():
-        out = model.eval()(torch.zeros(3, 1, 28, 28))
-    assert tuple(out.shape) == (3, 10), f"a (3, 1, 28, 28) batch gave outputs of shape {tuple(out.shape)}; expected (3, 10)"
-    count, reference = (sum(p.numel() for p in m.parameters()) for m in (model, reference_model()))
+    shape, count = student_side.apply(shape_and_size, model)
+    assert shape == (3, 10), f"a (3, 1, 28, 28) batch gave outputs of shape {shape}; expected (3, 10)"
+    reference = sum(p.numel() for p in reference_model().parameters())
     assert count == reference, f"the model has {count:,} parameters; expected {reference:,}, as ResNet18 for one-channel digits has"
 
 
 @check(points=2, hint=("Each image becomes a float tensor in [-1, 1]: black -1, white 1.",
                        "torchvision.transforms: ToTensor, then Normalize; MNIST's `transform=`.",
                        "MNIST(root, train=..., download=False, transform=Compose([ToTensor(), Normalize((0.5,), (0.5,))]))"))
-def test_data_loader_normalizes(student, data):
+def test_data_loader_normalizes(student, student_side, data):
     root = data.path("mnist")
     loader = student.build_data_loader(LOADER_BATCH, root=root, train=True)
-    images, _ = next(iter(loader))
-    assert tuple(images.shape) == (LOADER_BATCH, 1, 28, 28) and images.dtype == torch.float32, (
-        f"a batch of images is {images.dtype} {tuple(images.shape)}; expected float32 ({LOADER_BATCH}, 1, 28, 28)")
     # The loader shuffles: its data set, read in order, is compared with the raw pixels.
-    first = torch.stack([loader.dataset[i][0] for i in range(LOADER_BATCH)])
+    shape, dtype, first = student_side.apply(first_batch, loader)
+    assert shape == (LOADER_BATCH, 1, 28, 28) and dtype == str(torch.float32), (
+        f"a batch of images is {dtype} {shape}; expected float32 ({LOADER_BATCH}, 1, 28, 28)")
     raw = MNIST(root, train=True, download=False).data[:LOADER_BATCH]
-    shapes.assert_mnist_normalized(first.numpy(), raw.numpy(), PIXEL_TOLERANCE,
-                                   what="the training loader's digits")
+    shapes.assert_mnist_normalized(first, raw.numpy(), PIXEL_TOLERANCE, what="the training loader's digits")
 
 
 @check(points=2, hint=("Training reads the digits in a new random order, in full batches only; nothing is downloaded.",
                        "torch.utils.data.DataLoader's `shuffle` and `drop_last`; MNIST's `download`.",
                        "DataLoader(digits, batch_size=..., shuffle=train, drop_last=train), MNIST(..., download=False)."))
-def test_data_loader_for_training(student, data, monkeypatch):
+def test_data_loader_for_training(student, student_side, data):
     root = data.path("mnist")
-    downloads = []
-    original = MNIST.download
-    monkeypatch.setattr(MNIST, "download", lambda self: downloads.append(1) or original(self))
-    loader = student.build_data_loader(LOADER_BATCH, root=root, train=True)
+    downloads, labels, sizes = student_side.apply(training_pass, student.build_data_loader, root)
     assert not downloads, "build_data_loader asked torchvision to download MNIST; expected download=False"
     reference = digits(root, train=True)
-    _, labels, sizes = full_pass(loader)
     full = len(reference) // LOADER_BATCH
     assert sizes == [LOADER_BATCH] * full, (
         f"one training pass gave {len(sizes)} batches, the last of {sizes[-1]}; expected {full} full batches "
         f"of {LOADER_BATCH} (the incomplete last batch dropped)")
-    assert not torch.equal(labels, reference.targets[: len(labels)]), (
+    assert not np.array_equal(labels, reference.targets[: len(labels)].numpy()), (
         "the training loader gives the digits in the data set's order; expected them shuffled")
 
 
 @check(points=1, hint=("Testing reads every digit once, in the data set's order.",
                        "torch.utils.data.DataLoader's `shuffle` and `drop_last` (both off for the test part).",
                        "Make shuffle and drop_last depend on `train`; MNIST(root, train=False, ...) is the test part."))
-def test_data_loader_for_testing(student, data):
-    expect_test_loader(student, data.path("mnist"))
+def test_data_loader_for_testing(student, student_side, data):
+    expect_test_loader(student_side, student, data.path("mnist"))
 
 
 ### BEGIN HIDDEN TESTS
 @check(points=1, hidden=True, hint=("Read the digits from the `root` you are given, each time you are called.",
                                     "torchvision.datasets.MNIST(root, ...): its first argument.",
                                     "Build the MNIST data set inside build_data_loader from `root`; cache nothing across calls."))
-def test_data_loader_reads_given_root(student, data):
+def test_data_loader_reads_given_root(student, student_side, data):
     # The public root first, then another: a loader that keeps what it read first cannot pass by check order.
     student.build_data_loader(LOADER_BATCH, root=data.path("mnist"), train=False)
-    expect_test_loader(student, data.path("mnist", seed=1))
+    expect_test_loader(student_side, student, data.path("mnist", seed=1))
 ### END HIDDEN TESTS
 
 
@@ -401,18 +548,14 @@ def test_data_loader_reads_given_root(student, data):
 @check(points=1, hint=("Resources and storage are the grader's choice: use the arguments you are given.",
                        "ray.train.torch.TorchTrainer, ray.train.ScalingConfig and ray.train.RunConfig.",
                        "TorchTrainer(loop, train_loop_config=..., scaling_config=ScalingConfig(num_workers=..., use_gpu=...), run_config=RunConfig(storage_path=..., name=...))."))
-def test_trainer_configuration(student, storage_path, tmp_path):
-    from ray.train.torch import TorchTrainer
-
+def test_trainer_configuration(student, student_side, storage_path, tmp_path):
     # Two sets of arguments, neither the contract's defaults: a value written into the code fails one of them.
     for workers, gpu, storage, name in ((3, False, storage_path, "lesson2-configuration"),
                                         (5, True, str(tmp_path), "lesson2-other-configuration")):
         trainer = student.build_trainer(train_loop_config={}, num_workers=workers, use_gpu=gpu, storage_path=storage,
                                         name=name)
-        assert isinstance(trainer, TorchTrainer), (
-            f"build_trainer returned a {type(trainer).__name__}; expected a TorchTrainer")
-        scaling, run = trainer.scaling_config, trainer.run_config
-        got = (scaling.num_workers, scaling.use_gpu, str(run.storage_path), run.name)
+        got = student_side.apply(trainer_settings, trainer)
+        assert got is not None, f"build_trainer returned a {type_name(trainer)}; expected a TorchTrainer"
         expected = (workers, gpu, storage, name)
         assert got == expected, (f"build_trainer(num_workers={workers}, use_gpu={gpu}, ...): (num_workers, use_gpu, "
                                  f"storage_path, name) is {got}; expected {expected}")
@@ -543,36 +686,31 @@ def test_replicas_in_sync(training, thresholds):
                        "DistributedDataParallel keeps the model as `model.module`; ray.train.Checkpoint.from_directory.",
                        "torch.save(model.module.state_dict(), os.path.join(folder, MODEL_FILE)) on rank 0, then report it."))
 def test_checkpoint_holds_unwrapped_model(training):
-    checkpoint = training.result.checkpoint
-    assert checkpoint is not None, "the run has no checkpoint; expected rank 0 to report one after each epoch"
-    with checkpoint.as_directory() as folder:
-        files = sorted(os.listdir(folder))
-        assert MODEL_FILE in files, f"the checkpoint holds {files}; expected {MODEL_FILE}"
-        state = torch.load(os.path.join(folder, MODEL_FILE), map_location="cpu")
-    assert isinstance(state, dict), f"{MODEL_FILE} holds a {type(state).__name__}; expected a state_dict"
-    wrapped = [k for k in state if k.startswith(DDP_PREFIX)]
+    files = read_checkpoint(training.checkpoint)["files"]
+    assert MODEL_FILE in files, f"the checkpoint holds {files}; expected {MODEL_FILE}"
+    stored = read_checkpoint(training.checkpoint, "type")
+    assert "keys" in stored, f"{MODEL_FILE} holds a {stored['type']}; expected a state_dict"
+    keys = stored["keys"]
+    wrapped = [k for k in keys if k.startswith(DDP_PREFIX)]
     assert not wrapped, (f"{len(wrapped)} keys start with `{DDP_PREFIX}` (e.g. {wrapped[0]}); expected the unwrapped "
                          "model's state_dict")
     expected = set(reference_model().state_dict())
-    assert set(state) == expected, (f"{len(set(state) - expected)} unexpected and {len(expected - set(state))} "
-                                    "missing keys; expected the state_dict of build_model()")
+    assert set(keys) == expected, (f"{len(set(keys) - expected)} unexpected and {len(expected - set(keys))} "
+                                   "missing keys; expected the state_dict of build_model()")
 
 
 @check(points=3, hint=("A trained model predicts with the statistics BatchNorm learnt, on the CPU.",
                        "Checkpoint.as_directory(), torch.load(..., map_location=\"cpu\"), Module.load_state_dict, Module.eval.",
                        "model = build_model(); model.load_state_dict(state); return model.eval()."))
-def test_trained_model_accuracy(student, training, train_root, thresholds, credit, monkeypatch, tmp_path):
-    from ray.train import Checkpoint
-
-    grader_steps(student, monkeypatch)
+def test_trained_model_accuracy(student, student_side, training, train_root, thresholds, credit, tmp_path):
     # The trained weights in a checkpoint the grader writes: how the loop saved them is another check's.
-    own = checkpoint_model(training.result.checkpoint)
+    own = checkpoint_model(training.checkpoint)
     torch.save(own.state_dict(), tmp_path / MODEL_FILE)
-    model = student.load_trained_model(Checkpoint.from_directory(str(tmp_path)))
-    assert not model.training, "load_trained_model returned a model in training mode; expected eval mode"
-    devices = {p.device.type for p in model.parameters()}
-    assert devices == {"cpu"}, f"the model's weights are on {sorted(devices)}; expected the CPU"
-    got, expected = accuracy(model, train_root), accuracy(own, train_root)
+    with grader_steps(student):
+        model = student_side.apply(loaded_model, student.load_trained_model, str(tmp_path), train_root)
+    assert not model["training"], "load_trained_model returned a model in training mode; expected eval mode"
+    assert model["devices"] == ["cpu"], f"the model's weights are on {model['devices']}; expected the CPU"
+    got, expected = accuracy(model["outputs"], train_root), accuracy(outputs_on_test_digits(own, train_root), train_root)
     limit = thresholds["metric_tolerance"]
     assert abs(got - expected) <= limit, (
         f"the model load_trained_model returned classifies {got:.4f} of the test digits right; the checkpoint's "
@@ -586,26 +724,25 @@ def test_trained_model_accuracy(student, training, train_root, thresholds, credi
                        "Module.eval and torch.no_grad.",
                        "model.eval(); with torch.no_grad(): update both metrics with each test batch's outputs; "
                        "return {\"accuracy\": float(acc.compute()), \"auroc\": float(auroc.compute())}."))
-def test_evaluate(student, data, mnist_classifier, thresholds, monkeypatch):
-    grader_steps(student, monkeypatch)
+def test_evaluate(student, student_side, data, mnist_classifier, thresholds):
     root = data.path("mnist")
     test = digits(root, train=False)
-    model = mnist_classifier.eval()
-    with torch.no_grad():  # before the student's call, which might update BatchNorm's statistics
+    # The grader's own copy of the classifier, here: the student's call cannot touch its BatchNorm statistics.
+    model = torch.jit.load(data.path("mnist_model"), map_location="cpu").eval()
+    with torch.no_grad():
         outputs = torch.cat([model(x) for x, _ in torch.utils.data.DataLoader(test, batch_size=500)])
     expected = metrics_of(outputs.numpy(), test.targets.numpy())
-    model.calls.clear()
-    got = student.evaluate(model.train(), root=root)
-    assert isinstance(got, dict) and {"accuracy", "auroc"} <= set(got), (
-        f"evaluate returned {type(got).__name__} {sorted(got) if isinstance(got, dict) else ''}; "
-        "expected a dict with `accuracy` and `auroc`")
-    assert model.calls, "evaluate never ran the model; expected it run on the test digits"
-    assert not any(training for training, _ in model.calls), (
+    with grader_steps(student):
+        kind, keys, got, calls = student_side.apply(evaluated, student.evaluate, mnist_classifier, root)
+    assert kind == "dict" and {"accuracy", "auroc"} <= set(keys), (
+        f"evaluate returned {kind} {keys if kind == 'dict' else ''}; expected a dict with `accuracy` and `auroc`")
+    assert calls, "evaluate never ran the model; expected it run on the test digits"
+    assert not any(training for training, _ in calls), (
         "evaluate ran the model in training mode; expected eval mode (model.eval(): BatchNorm's learnt statistics)")
-    assert not any(grad for _, grad in model.calls), (
+    assert not any(grad for _, grad in calls), (
         "evaluate ran the model with gradients enabled; expected it under torch.no_grad()")
     limit = thresholds["metric_tolerance"]
     for name, value in expected.items():
-        assert abs(float(got[name]) - value) <= limit, (
-            f"evaluate's {name} is {float(got[name]):.5f}; expected {value:.5f} over every test digit "
+        assert abs(got[name] - value) <= limit, (
+            f"evaluate's {name} is {got[name]:.5f}; expected {value:.5f} over every test digit "
             f"(tolerance {limit:g}){'; AUROC ranks the outputs, not the predicted labels' if name == 'auroc' else ''}")

@@ -42,6 +42,7 @@ import pytest
 import requests
 
 from graders.engine import check, shapes, wait_for
+from graders.engine.serving import answered, handle_answer
 from graders.engine.student_side import described, rebuilt, type_name
 
 STUDENT_SIDE = True
@@ -196,13 +197,6 @@ def run_app(app, name: str, prefix: str) -> None:
     serve.run(app, name=name, route_prefix=prefix)
 
 
-def answered(value):
-    """A method's answer as data the grader can judge: a dict's array-likes (torch tensors) as arrays."""
-    if isinstance(value, dict):
-        return {key: np.asarray(item) if hasattr(item, "__array__") else item for key, item in value.items()}
-    return value
-
-
 def replica_answer(deployment, init_args: tuple, method: str, batch: dict):
     """``method(batch)`` of the deployment's class built here with ``init_args`` (outside Serve), awaited."""
     import asyncio
@@ -210,11 +204,6 @@ def replica_answer(deployment, init_args: tuple, method: str, batch: dict):
 
     answer = getattr(deployment.func_or_class(*init_args), method)(batch)
     return answered(asyncio.run(answer) if inspect.isawaitable(answer) else answer)
-
-
-def handle_answer(handle, method: str, batch: dict):
-    """``handle.<method>.remote(batch).result()``."""
-    return answered(getattr(handle, method).remote(batch).result(timeout_s=shapes.REQUEST_TIMEOUT_S))
 
 
 def app_answer(app_name: str, method: str, batch: dict):

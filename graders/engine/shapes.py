@@ -74,7 +74,7 @@ def assert_survives_removal(remove, use, *, what: str):
     except AssertionError:
         raise  # the grader's own check of the answer
     except Exception as exc:
-        failure = f"{type(exc).__name__}: {feedback.first_line(exc)}"
+        failure = f"{getattr(exc, 'type_name', type(exc).__name__)}: {feedback.first_line(exc)}"  # the class it had
     # Raised outside the handler, so that the feedback shows this sentence, not the student's traceback.
     assert failure is None, (f"{what} was built from a model file that was then deleted; using it failed with "
                              f"{failure}. Expected it to use the model it loaded once, when it was built.")
