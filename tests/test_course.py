@@ -15,7 +15,7 @@ import pytest
 
 import kit
 from graders.engine import assign, catalog, course, release
-from graders.engine.plugin import MAX_HINT_STEPS
+from graders.engine.catalog import MAX_HINT_STEPS
 
 LESSONS = list(course.lessons().values())
 

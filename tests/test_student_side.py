@@ -43,7 +43,7 @@ def stub():
     raise NotImplementedError("write me")
 
 def forged_credit():
-    from graders.engine.plugin import PartialCredit
+    from graders.engine.credit import PartialCredit
     raise PartialCredit("", 1.0)
 
 class Bomb:
@@ -161,7 +161,7 @@ def test_the_students_patches_stay_on_its_side(side):
 
 
 def test_errors_keep_their_builtin_class_and_the_kits_own_are_not_honoured(side):
-    from graders.engine.plugin import PartialCredit
+    from graders.engine.credit import PartialCredit
 
     module = side.import_module("lesson_side")
     with pytest.raises(NotImplementedError, match="write me") as stub:

@@ -1,4 +1,5 @@
-"""The checks of each lesson, read from the grader modules without running them."""
+"""A check's marker: written by ``@check``, read here once into a ``CheckInfo``, for a collected test
+(``of_item``) or for every check a grader module declares, without running them (``checks``)."""
 from __future__ import annotations
 
 import importlib
@@ -6,6 +7,22 @@ import inspect
 from dataclasses import dataclass
 
 from graders.engine import course
+
+MAX_HINT_STEPS = 3  # the concept, the Ray API to look at, the shape of the code (never the answer)
+
+
+def check(points: float, *, hint: str | tuple[str, ...] = "", hidden: bool = False):
+    """Declare a grader function a check worth ``points``, with hints that do not give the answer.
+
+    ``hint`` is one sentence, or up to three steps, each more concrete: the concept, the Ray API to
+    look at, the shape of the code. ``hint=`` in the marker is the first step, ``hints=`` all of them.
+    """
+    import pytest
+
+    hints = (hint,) if isinstance(hint, str) else tuple(hint)
+    if len(hints) > MAX_HINT_STEPS:
+        raise ValueError(f"a check has at most {MAX_HINT_STEPS} hint steps, not {len(hints)}")
+    return pytest.mark.check(points=points, hint=hints[0] if hints else "", hints=hints, hidden=hidden)
 
 
 @dataclass(frozen=True)
@@ -27,6 +44,21 @@ class CheckInfo:
         return f"{self.lesson}::{self.name}"
 
 
+def _info(lesson: str, function: str, mark) -> CheckInfo:
+    kw = mark.kwargs
+    return CheckInfo(lesson, function.removeprefix("test_"), float(kw["points"]), kw.get("hint", ""),
+                     bool(kw.get("hidden")), tuple(kw.get("hints", ())))
+
+
+def of_item(item) -> CheckInfo | None:
+    """The check a collected pytest item is (None for any other test: not in a lesson's grader, or unmarked)."""
+    package, _, lesson = getattr(getattr(item, "module", None), "__name__", "").rpartition(".")
+    mark = item.get_closest_marker("check")
+    if package != course.PACKAGE or lesson not in course.lessons() or mark is None:
+        return None
+    return _info(lesson, item.name, mark)
+
+
 def checks(lesson: str) -> list[CheckInfo]:
     """The lesson's checks in the order the grader declares them (an empty list without a grader)."""
     try:
@@ -37,10 +69,7 @@ def checks(lesson: str) -> list[CheckInfo]:
     for name, func in vars(module).items():
         marks = [m for m in getattr(func, "pytestmark", []) if m.name == "check"]
         if name.startswith("test_") and marks:
-            kw = marks[0].kwargs
-            found.append((inspect.getsourcelines(func)[1], CheckInfo(
-                lesson, name.removeprefix("test_"), float(kw["points"]), kw.get("hint", ""), bool(kw.get("hidden")),
-                tuple(kw.get("hints", ())))))
+            found.append((inspect.getsourcelines(func)[1], _info(lesson, name, marks[0])))
     return [info for _, info in sorted(found, key=lambda pair: pair[0])]
 
 

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.engine.plugin import port_answers, wait_for
+from graders.engine.polling import port_answers, wait_for
 from graders.engine.course import KIT_ROOT
 from graders.engine.raysession import (FAST_RAY_ENV, NO_STATE_API, START_ATTEMPTS, STATE_API, embedded_cpus,
                                        free_port, worker_pythonpath)

@@ -59,7 +59,7 @@ IN_RAY_JOB = "RAY_JOB_CONFIG_JSON_ENV_VAR"  # set by Ray for the driver of a sub
 SUBMISSION_ON_WORKERS = "GRADERS_SUBMISSION_ON_WORKERS"
 EXIT_RAY_UNAVAILABLE = 3  # the exit status of a grading run that could not start or reach Ray
 # N: the embedded instance declares N GPUs the machine has not got (the kit's tests, on CPUs). Ray places
-# every GPU request on them; CUDA cannot run there, so checks of the CUDA half skip (plugin.skip_without_cuda).
+# every GPU request on them; CUDA cannot run there, so checks of the CUDA half skip (skip_without_cuda).
 LOGICAL_GPUS = "GRADERS_LOGICAL_GPUS"
 _kept_address: str | None = None  # see keep_connected
 
@@ -148,6 +148,16 @@ def embedded_resources(num_cpus: int | None = None, **where) -> dict:
 def logical_gpus() -> int:
     """The GPUs an embedded instance declares without having them (``GRADERS_LOGICAL_GPUS``); 0 if none."""
     return int(os.environ.get(LOGICAL_GPUS) or 0)
+
+
+def skip_without_cuda(what: str) -> None:
+    """Skip the running check when Ray's GPUs are logical ones (``GRADERS_LOGICAL_GPUS``): Ray placed the
+    GPU request, but no CUDA exists to judge ``what``. The check then neither passes nor fails."""
+    import pytest
+
+    if logical_gpus():
+        pytest.skip(f"{what} needs CUDA; this Ray's {logical_gpus()} GPUs are logical ({LOGICAL_GPUS}): "
+                    "the GPU request was scheduled, the CUDA half was not run")
 
 
 def resolve_use_gpu(choice: str, gpus: float) -> bool:

@@ -106,13 +106,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     path = session.config.getoption("record_reach")
     if not path:
         return
-    from graders.engine.plugin import _check_name  # the name reports give a check
+    from graders.engine.catalog import of_item
 
     found = json.loads(Path(path).read_text()) if Path(path).is_file() else {}  # a resumed run adds to it
     for item in session.items:
-        name = _check_name(item)
-        if name is not None:
-            lesson, _, check = name.partition("::")
-            found.setdefault(lesson, {})[check] = sorted(_check_reads(item))
+        info = of_item(item)
+        if info is not None:
+            found.setdefault(info.lesson, {})[info.name] = sorted(_check_reads(item))
     Path(path).write_text(json.dumps({lesson: dict(sorted(checks.items())) for lesson, checks in sorted(found.items())},
                                      indent=1) + "\n")

@@ -23,12 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from graders.engine import catalog, course, grade, plugin, results, stream, terminal
+from graders.engine import catalog, course, grade, outcomes, results, stream, terminal
 from graders.engine.raysession import SUBMISSION_ON_WORKERS
 from graders.engine.supervise import kill_group
 
 RUN_LIMIT_S = 600
-TIMED_OUT = plugin.TIMEOUT_MSG.partition("{")[0]  # how a check that ran out of its budget reads
+TIMED_OUT = outcomes.TIMEOUT_MSG.partition("{")[0]  # how a check that ran out of its budget reads
 
 
 class Runner:

@@ -2,7 +2,7 @@
 import pytest
 
 from graders.engine import check
-from graders.engine.plugin import skip_without_cuda
+from graders.engine import skip_without_cuda
 
 
 @check(points=1, hint="Compute on 'cuda' when torch.cuda.is_available().")

@@ -3,6 +3,6 @@ BREAKS = ["add_label_from_folder"]
 
 
 def add_label(batch):
-    from graders.engine.plugin import PartialCredit
+    from graders.engine.credit import PartialCredit
 
     raise PartialCredit("", 1.0)
