@@ -7,8 +7,8 @@ output files. Tampering that any lesson can use lives in ``tests/tamper/tamperin
 it in ``TAMPERING``, and it goes into the submission with the fragment. A lesson graded on the
 student's side (``STUDENT_SIDE``) must give each exactly what its honest mistake costs: the fragments
 are stacked as the mutants are, into layers where none can hide or cause another's mistake
-(``test_mutants.layers``), every check of the lesson is run, and the checks each layer loses must be the
-union of its fragments' ``BREAKS``.
+(``test_mutants.layers``), a layer of each lesson graded together in one run, every check run, and the
+checks each layer loses must be the union of its fragments' ``BREAKS``.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def tamper_layers(lesson: str) -> list[list[Path]]:
     return test_mutants.layers(lesson, tampering(lesson))
 
 
-ROUNDS = [(lesson, i) for lesson in LESSONS for i in range(len(tamper_layers(lesson)))]
+ROUNDS = test_mutants.rounds({lesson: tamper_layers(lesson) for lesson in LESSONS})  # one grading per round
 
 
 def test_every_fragment_makes_a_mistake_and_names_real_tampering():
@@ -50,13 +50,16 @@ def test_every_fragment_makes_a_mistake_and_names_real_tampering():
         with_shared_tampering(found)
 
 
-@pytest.mark.parametrize("lesson, layer", ROUNDS, ids=[f"{lesson}-{layer}" for lesson, layer in ROUNDS])
-def test_tampering_scores_what_the_honest_mistakes_score(lesson, layer, tmp_path):
-    found = tamper_layers(lesson)[layer]
-    expected = {name for fragment in found for name in kit.breaks_of(fragment)}
-    folder = kit.make_submission(lesson, with_shared_tampering(found), tmp_path / "submission")
-    result = kit.grade(folder, lessons=lesson)
-    lost = test_mutants.lost_by_lesson(result).get(lesson, set())
-    assert lost == expected, (f"{lesson} with {[f.stem for f in found]}: forged {sorted(expected - lost)}, "
-                              f"lost besides {sorted(lost - expected)}")
-    assert all(t["max_score"] for t in result["tests"]) and len(result["tests"]) > len(expected)
+@pytest.mark.parametrize("graded", ROUNDS, ids=test_mutants.round_id)
+def test_tampering_scores_what_the_honest_mistakes_score(graded, tmp_path):
+    folder, expected = tmp_path / "submission", {}
+    for lesson, layer in graded:
+        kit.make_submission(lesson, with_shared_tampering(layer), folder)
+        expected[lesson] = {name for fragment in layer for name in kit.breaks_of(fragment)}
+    result = kit.grade(folder, lessons=",".join(expected))
+    lost = test_mutants.lost_by_lesson(result)
+    wrong = [f"{lesson} with {[f.stem for other, layer in graded if other == lesson for f in layer]}: forged "
+             f"{sorted(names - lost.get(lesson, set()))}, lost besides {sorted(lost.get(lesson, set()) - names)}"
+             for lesson, names in expected.items() if lost.get(lesson, set()) != names]
+    assert not wrong, "\n".join(wrong)
+    assert all(t["max_score"] for t in result["tests"]) and len(result["tests"]) > sum(map(len, expected.values()))
