@@ -1,12 +1,13 @@
 """What grading a lesson costs at one commit against another: the same machine, back to back, in turn.
 
-    python bench/side_cost.py BEFORE [AFTER] [--lessons 3] [--repeat 2] [--json bench/side_cost.json]
+    python bench/side_cost.py BEFORE [AFTER] [--lessons 3|1,2|all] [--repeat 2] [--json bench/side_cost.json]
 
 Each commit is checked out in a worktree of its own (``AFTER`` defaults to the working tree as it is)
 and ``python -m graders grade solutions --lessons N`` runs there with this interpreter, the two commits
 taking turns, so that a machine whose load drifts weighs on both alike. Prints each run's wall time
 (Ray's start included) and score, and each lesson's ratio of medians, AFTER over BEFORE: issue #28
-allows the student's side +15%.
+allows the student's side +15%. ``all`` grades the whole course in one run (one Ray start), as an
+instructor does.
 """
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def grade(tree: Path, lesson: str) -> tuple[float, str]:
     """Wall seconds and the score line of one grading of the reference at ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     start = time.monotonic()
-    done = subprocess.run([sys.executable, "-m", "graders", "grade", "solutions", "--lessons", lesson], cwd=tree,
+    chosen = [] if lesson == "all" else ["--lessons", lesson]
+    done = subprocess.run([sys.executable, "-m", "graders", "grade", "solutions", *chosen], cwd=tree,
                           env=env, capture_output=True, text=True)
     seconds = time.monotonic() - start
     found = TOTAL.search(done.stdout)
