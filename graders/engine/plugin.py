@@ -15,7 +15,6 @@ check that needs it.
 from __future__ import annotations
 
 import importlib
-import os
 from pathlib import Path
 
 import pytest
@@ -167,7 +166,7 @@ def student(request: pytest.FixtureRequest, submission: Path):
     state = request.config.stash[STATE]
     module = state.side_module(lesson)
     request.getfixturevalue("ray_cluster")
-    request.addfinalizer(state.join_side(lesson, request.config.getoption("ray_address")).stop)
+    request.addfinalizer(state.join_side(lesson, state.ray_address).stop)
     return module  # nothing of the lesson's code runs on once its checks are done
 
 
@@ -187,7 +186,7 @@ def thresholds(request: pytest.FixtureRequest) -> dict:
 def ray_cluster(pytestconfig: pytest.Config, submission: Path, tmp_path_factory):
     """One Ray instance for the whole run, started by the first check that needs it."""
     opt, state = pytestconfig.getoption, pytestconfig.stash[STATE]
-    yield state.start_ray(address=opt("ray_address"), use_gpu=opt("use_gpu"), given_storage=opt("storage_path"),
+    yield state.start_ray(address=state.ray_address, use_gpu=opt("use_gpu"), given_storage=opt("storage_path"),
                           storage=opt("storage_path") or str(tmp_path_factory.mktemp("ray-storage")))
     state.stop_ray()
 
@@ -209,8 +208,7 @@ def cluster_first(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -
     """A grading run on a cluster (``--ray-address``) joins it before its first check: one of several nodes
     without shared ``--storage`` stops before anything is graded, and every data path handed out is one
     that exists on each node. An embedded Ray is still started by the first check that needs it."""
-    if pytestconfig.stash[STATE].submission is not None and (pytestconfig.getoption("ray_address")
-                                                              or os.environ.get("RAY_ADDRESS")):
+    if pytestconfig.stash[STATE].submission is not None and pytestconfig.stash[STATE].ray_address:
         with check_clock_paused():  # joining is the grader's overhead, never the first check's
             request.getfixturevalue("ray_cluster")
 

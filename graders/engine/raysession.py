@@ -361,8 +361,7 @@ def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -
         _probe(address)
     else:
         # Workers of an embedded instance inherit the environment of the process that starts it.
-        os.environ["PYTHONPATH"] = worker_pythonpath(submission, KIT_ROOT)
-        os.environ[STATE_API] = NO_STATE_API
+        os.environ.update(embedded_env(submission))
         # "local": a new instance even when `ray start` left one running on this machine.
         kwargs = {"address": "local", **embedded_resources(num_cpus), "include_dashboard": False}
         if logical_gpus():
@@ -370,6 +369,22 @@ def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -
     if ray.is_initialized():
         ray.shutdown()
     _init_with_retry(ray, kwargs, attempts=1 if address else START_ATTEMPTS)
+
+
+AUTH_MODE = "RAY_AUTH_MODE"  # Ray sets it to "token" as it starts a local instance, unless it was given
+
+
+def embedded_env(submission: Path) -> dict[str, str]:
+    """The environment an embedded instance's processes get beside the grader's: ``FAST_RAY_ENV`` where not set
+    already, the submission and the kit on ``PYTHONPATH``, no state API."""
+    return {**FAST_RAY_ENV, **{k: os.environ[k] for k in FAST_RAY_ENV if k in os.environ},
+            "PYTHONPATH": worker_pythonpath(submission, KIT_ROOT), STATE_API: NO_STATE_API}
+
+
+def driver_env(submission: Path) -> dict[str, str]:
+    """The environment of a driver started before the embedded instance that will join it (a student's side):
+    ``embedded_env`` and the authentication mode Ray will choose, which a process reads as it imports Ray."""
+    return {**embedded_env(submission), AUTH_MODE: os.environ.get(AUTH_MODE, "token")}
 
 
 # Left out of what a grading run on a cluster uploads for its workers: caches, progress records, and the fixture

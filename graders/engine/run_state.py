@@ -11,7 +11,8 @@ from graders.engine import feedback, results, stream
 from graders.engine.catalog import CheckInfo
 from graders.engine.datasets import DataSets
 from graders.engine.polling import port_answers
-from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, RayCluster, RayUnavailable, join_from_side, start_ray, stop_ray
+from graders.engine.raysession import (AUTH_MODE, EXIT_RAY_UNAVAILABLE, STATE_API, RayCluster, RayUnavailable, driver_env,
+                                       join_from_side, start_ray, stop_ray)
 from graders.engine.serving import start_serve
 from graders.engine.student_side import Remote, StudentError, StudentSide
 from graders.engine.submission import LessonUnavailable
@@ -28,6 +29,7 @@ class GradingState:
         given = opt("submission")
         self.submission: Path | None = Path(given).resolve() if given else None
         self.public_only = not opt("all_checks")
+        self.ray_address: str | None = opt("ray_address") or os.environ.get("RAY_ADDRESS")  # None: embedded
         self.left_out = set(opt("skip_check"))  # checks a resumed batch grading leaves out
         self.stream_path: str | None = opt("results_stream")
         self.checks: dict[str, results.CheckResult] = {}
@@ -69,8 +71,8 @@ class GradingState:
         """The student's module imported on its lesson's side (a process started here on first use)."""
         found = self.side_modules.get(lesson)
         if found is None:
-            side = self.sides.setdefault(lesson, StudentSide(path=[self.submission],
-                                                             env=dict(os.environ) if self.ray_gcs else None))
+            env = dict(os.environ) if self.ray_gcs or self.ray_address else {**os.environ, **driver_env(self.submission)}
+            side = self.sides.setdefault(lesson, StudentSide(path=[self.submission], env=env))
             if side.pid is None:
                 with check_clock_paused():  # starting the process is the grader's overhead; importing is not
                     side.start()
@@ -88,8 +90,8 @@ class GradingState:
         """The lesson's side, joined to the run's Ray now and each time it is started again."""
         side = self.sides[lesson]
         with check_clock_paused():
-            if side.env is None:  # started before Ray: again, in the environment Ray left (its authentication mode)
-                side.env = dict(os.environ)
+            if any(side.env.get(key) != os.environ.get(key) for key in (AUTH_MODE, STATE_API)):
+                side.env = dict(os.environ)  # started before Ray, which then took another environment
                 side.restart()
             side.on_start(join_from_side, address, self.ray_gcs, str(self.submission),
                           then=lambda job: setattr(side, "ray_job", job))
