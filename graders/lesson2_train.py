@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import uuid
 from dataclasses import dataclass
 
 import numpy as np
@@ -400,7 +399,7 @@ def training(student, student_side, train_root, budget, use_gpu, storage_path) -
     config = {"lr": budget["lr"], "global_batch_size": budget["global_batch_size"],
               "num_epochs": budget["num_epochs"], "data_root": train_root}
     trainer = student.build_trainer(train_loop_config=dict(config), num_workers=NUM_WORKERS, use_gpu=gpus,
-                                    storage_path=storage_path, name=f"lesson2-{uuid.uuid4().hex[:8]}")
+                                    storage_path=storage_path, name=shapes.fresh_name("lesson2"))
     frame, records, checkpoint = student_side.apply(observed_fit, trainer)
     return TrainingRun(frame, checkpoint, {r[0]: r[1] for r in records}, {r[0]: r[2] for r in records},
                        {r[0]: r[3] for r in records}, {r[0]: r[4] for r in records}, config)

@@ -29,7 +29,6 @@ import copy
 import functools
 import math
 import pickle
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +60,7 @@ SEARCHER_STATE = "searcher-state-*.pkl"  # Tune's save of the searcher under the
 
 def run_name(what: str) -> str:
     """A fresh experiment name, so two grading runs never share a folder."""
-    return f"lesson3-{what}-{uuid.uuid4().hex[:8]}"
+    return shapes.fresh_name(f"lesson3-{what}")
 
 
 class Reports(tune.Callback):
@@ -110,7 +109,7 @@ def fit_alone(trainable, configs: list[dict], storage_path: str, what: str,
 
 def unfitted_storage(storage_path: str, what: str) -> str:
     """Where the grader's second call of a tuning function keeps its (never fitted) tuner."""
-    return f"{storage_path.rstrip('/')}/lesson3-unfitted-{what}-{uuid.uuid4().hex[:8]}"
+    return f"{storage_path.rstrip('/')}/{shapes.fresh_name(f'lesson3-unfitted-{what}')}"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ import contextlib
 import dataclasses
 import functools
 import shutil
-import uuid
 from collections import Counter
 from dataclasses import dataclass, fields
 from pathlib import Path, PurePath
@@ -747,7 +746,7 @@ def test_write_predictions_parquet(student, ds_preds, predictions, storage_path)
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    out = f"{storage_path.rstrip('/')}/lesson4-predictions-{uuid.uuid4().hex[:8]}"  # a folder or a URI (--storage)
+    out = f"{storage_path.rstrip('/')}/{shapes.fresh_name('lesson4-predictions')}"  # a folder or a URI (--storage)
     student.write_predictions(ds_preds, out)
     table = pq.read_table(out)
     assert set(WRITTEN_COLUMNS) <= set(table.column_names), f"expected columns {WRITTEN_COLUMNS}; got {table.column_names}"

@@ -69,29 +69,25 @@ def _storage(value: str) -> str:
     return os.path.abspath(value)
 
 
-STORAGE_HELP = ("where the run's checkpoints and the files the graders write for workers go (default: a temporary "
-                "folder); on a cluster of several nodes, required: a folder every node mounts at the same path (NFS) "
-                "or a URI such as s3://BUCKET/PATH")
-
-
 def _parser() -> argparse.ArgumentParser:
     from graders.engine.autograder import TIMEOUT_MIN
+    from graders.engine.options import help_of
 
     parser = argparse.ArgumentParser(prog="python -m graders", description="Grade the Ray AI Libraries course.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     grading = argparse.ArgumentParser(add_help=False)  # the options of a grading run, for grade and batch alike
     grading.add_argument("--lessons", type=_lessons, help="which lessons, e.g. 1,4 (default: all)")
-    grading.add_argument("--use-gpu", choices=("auto", "yes", "no"), default="auto")
-    grading.add_argument("--storage", type=_storage, metavar="URI", help=STORAGE_HELP)
+    grading.add_argument("--use-gpu", choices=("auto", "yes", "no"), default="auto", help=help_of("--use-gpu"))
+    grading.add_argument("--storage", type=_storage, metavar="URI", help=help_of("--storage"))
 
     grade = sub.add_parser("grade", parents=[grading], help="grade one submission folder (every check, hidden ones included)")
     grade.add_argument("directory", type=_folder, help="folder holding lesson1_taxi.py ... lesson5_serve.py")
-    grade.add_argument("--json", dest="json_path", metavar="FILE", help="write Gradescope's results.json")
-    grade.add_argument("--report", dest="report_path", metavar="FILE", help="write a markdown report")
-    grade.add_argument("--ray-address", help="an existing Ray cluster (default: $RAY_ADDRESS or embedded)")
+    grade.add_argument("--json", dest="json_path", metavar="FILE", help=help_of("--json"))
+    grade.add_argument("--report", dest="report_path", metavar="FILE", help=help_of("--report"))
+    grade.add_argument("--ray-address", metavar="ADDR", help=help_of("--ray-address"))
     grade.add_argument("--data", action="append", default=[], metavar="NAME=PATH", type=_data,
-                       help="read a data set from another place, e.g. taxi=s3://...")
+                       help=help_of("--data"))
     # Set by a batch, which supervises and resumes gradings itself.
     grade.add_argument("--results-stream", help=argparse.SUPPRESS)
     grade.add_argument("--skip-check", action="append", default=[], help=argparse.SUPPRESS)

@@ -21,9 +21,6 @@ from graders.engine.supervise import supervise
 EXIT_RAN, EXIT_USAGE = 0, 2
 PYTEST_RAN = (0, 1)  # pytest's exit codes when every check ran: all passed, some failed
 PYTEST_INTERRUPTED = 2
-# Only the engine's plugins in a grading run: whatever else is installed (hypothesis, xdist, randomly,
-# benchmark...) stays out of it; the command line names the two it needs.
-ONLY_ENGINE_PLUGINS = "PYTEST_DISABLE_PLUGIN_AUTOLOAD"
 
 
 def pytest_args(*, directory: Path, lessons: list[course.Lesson], json_path=None, report_path=None,
@@ -32,6 +29,8 @@ def pytest_args(*, directory: Path, lessons: list[course.Lesson], json_path=None
     args = [str(course.GRADERS_DIR / l.filename) for l in lessons if (course.GRADERS_DIR / l.filename).exists()]
     args += ["--submission", str(directory), "--use-gpu", use_gpu, "-p", "graders.engine.plugin", "-p", "pytest_timeout",
              "--rootdir", str(course.KIT_ROOT), "-p", "no:cacheprovider", "-q", "-rN", "--disable-warnings",
+             # Only the engine's plugins: whatever else is installed (hypothesis, xdist, randomly...) stays out.
+             "--disable-plugin-autoload",
              # pytest collects garbage five times at the end of a session to report unraisable exceptions:
              # over a second with Ray and torch loaded, for warnings a grade never shows.
              "-p", "no:unraisableexception",
@@ -103,7 +102,6 @@ def main(*, directory: str, lessons: str | None = None, json_path: str | None = 
     except ValueError as exc:
         print(f"graders grade: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    os.environ[ONLY_ENGINE_PLUGINS] = "1"
     with tempfile.TemporaryDirectory(prefix="graders-grade-") as tmp:
         stream_path = Path(results_stream or Path(tmp) / "stream.jsonl")
         args = pytest_args(directory=folder.resolve(), lessons=chosen, ray_address=ray_address, use_gpu=use_gpu,

@@ -33,3 +33,8 @@ def add_options(parser) -> None:
     group = parser.getgroup("graders", "Ray AI Libraries kit grading")
     for flags, keywords in OPTIONS:
         group.addoption(*flags, **keywords)
+
+
+def help_of(flag: str) -> str:
+    """The help of the option ``flag``, for the command line that passes it on (``cli``)."""
+    return next(keywords["help"] for flags, keywords in OPTIONS if flag in flags)

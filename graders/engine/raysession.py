@@ -331,8 +331,6 @@ def join_from_side(address: str | None, gcs: str, submission: str) -> str:
         if address:  # a cluster: the same runtime env as the grader's driver
             _connect(ray, Path(submission), address, None)
         else:  # the embedded instance: its workers already import the submission
-            for key, value in FAST_RAY_ENV.items():
-                os.environ.setdefault(key, value)
             _init_with_retry(ray, {"address": gcs, "_node_ip_address": gcs.rpartition(":")[0]}, attempts=1)
     return ray.get_runtime_context().get_job_id()
 
@@ -381,10 +379,12 @@ def embedded_env(submission: Path) -> dict[str, str]:
             "PYTHONPATH": worker_pythonpath(submission, KIT_ROOT), STATE_API: NO_STATE_API}
 
 
-def driver_env(submission: Path) -> dict[str, str]:
-    """The environment of a driver started before the embedded instance that will join it (a student's side):
-    ``embedded_env`` and the authentication mode Ray will choose, which a process reads as it imports Ray."""
-    return {**embedded_env(submission), AUTH_MODE: os.environ.get(AUTH_MODE, "token")}
+def driver_env(submission: Path, *, embedded: bool) -> dict[str, str]:
+    """The environment of a driver of the run's Ray beside the grader (a student's side), whether it starts before
+    the instance or after: ``FAST_RAY_ENV``; for the embedded instance also ``embedded_env`` and the authentication
+    mode Ray will choose as it starts, which a process reads once, as it imports Ray."""
+    fast = {**FAST_RAY_ENV, **{k: os.environ[k] for k in FAST_RAY_ENV if k in os.environ}}
+    return {**embedded_env(submission), AUTH_MODE: os.environ.get(AUTH_MODE, "token")} if embedded else fast
 
 
 # Left out of what a grading run on a cluster uploads for its workers: caches, progress records, and the fixture

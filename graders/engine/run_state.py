@@ -11,7 +11,7 @@ from graders.engine import feedback, results, stream
 from graders.engine.catalog import CheckInfo
 from graders.engine.datasets import DataSets
 from graders.engine.polling import port_answers
-from graders.engine.raysession import (AUTH_MODE, EXIT_RAY_UNAVAILABLE, STATE_API, RayCluster, RayUnavailable, driver_env,
+from graders.engine.raysession import (AUTH_MODE, EXIT_RAY_UNAVAILABLE, RayCluster, RayUnavailable, driver_env,
                                        join_from_side, start_ray, stop_ray)
 from graders.engine.serving import start_serve
 from graders.engine.student_side import Remote, StudentError, StudentSide
@@ -71,7 +71,7 @@ class GradingState:
         """The student's module imported on its lesson's side (a process started here on first use)."""
         found = self.side_modules.get(lesson)
         if found is None:
-            env = dict(os.environ) if self.ray_gcs or self.ray_address else {**os.environ, **driver_env(self.submission)}
+            env = {**os.environ, **driver_env(self.submission, embedded=not self.ray_address)}
             side = self.sides.setdefault(lesson, StudentSide(path=[self.submission], env=env))
             if side.pid is None:
                 with check_clock_paused():  # starting the process is the grader's overhead; importing is not
@@ -90,8 +90,8 @@ class GradingState:
         """The lesson's side, joined to the run's Ray now and each time it is started again."""
         side = self.sides[lesson]
         with check_clock_paused():
-            if any(side.env.get(key) != os.environ.get(key) for key in (AUTH_MODE, STATE_API)):
-                side.env = dict(os.environ)  # started before Ray, which then took another environment
+            if not address and side.env.get(AUTH_MODE) != os.environ.get(AUTH_MODE):
+                side.env = {**side.env, AUTH_MODE: os.environ.get(AUTH_MODE, "")}  # Ray chose another mode
                 side.restart()
             side.on_start(join_from_side, address, self.ray_gcs, str(self.submission),
                           then=lambda job: setattr(side, "ray_job", job))

@@ -10,10 +10,12 @@
 - ``mnist_normalized`` / ``assert_mnist_normalized``: the course's MNIST normalisation,
   ``Normalize((0.5,), (0.5,))`` after ``ToTensor()`` (lessons 2, 4 and 5);
 - ``write_shifted_model``: a second model file that answers other labels, so that a class built from
-  a model path shows whether it loaded the file it was given (lessons 4 and 5).
+  a model path shows whether it loaded the file it was given (lessons 4 and 5);
+- ``fresh_name``: a run, experiment or folder name no other grading shares (lessons 1 to 4).
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,11 @@ from graders.engine import feedback
 
 SERVER_ERROR_NOTE = " (the replica raised: Serve logs the traceback under /tmp/ray/session_latest/logs/serve/)"
 REQUEST_TIMEOUT_S = 60
+
+
+def fresh_name(what: str) -> str:
+    """``what`` and a random suffix: the name of an experiment or folder that no other grading run shares."""
+    return f"{what}-{uuid.uuid4().hex[:8]}"
 
 
 # -- services ------------------------------------------------------------------------------------

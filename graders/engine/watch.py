@@ -43,7 +43,7 @@ class Runner:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "graders.engine.watch", str(self.folder), self.address], cwd=course.KIT_ROOT,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True,
-            env={**os.environ, grade.ONLY_ENGINE_PLUGINS: "1", SUBMISSION_ON_WORKERS: str(self.folder)})
+            env={**os.environ, SUBMISSION_ON_WORKERS: str(self.folder)})
 
     def stop(self) -> None:
         kill_group(self.proc)
