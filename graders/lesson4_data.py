@@ -1,8 +1,8 @@
 """Grader of lesson 4, Ray Data: reading, transforms, stateful inference, groupby, aggregates, shuffles.
 
-Each part is graded on its own. The grader computes its reference with plain libraries (PIL,
-torchvision's transform, the TorchScript model in this process); ``predict`` gets the grader's own
-read of the folder, and the aggregates, shuffles and writes get a dataset of the grader's own
+Each part is graded on its own. The grader computes its reference with plain libraries (PIL, the
+course's normalisation, the TorchScript model in this process: ``shapes.read_digits``); ``predict``
+gets the grader's own read of the folder, and the aggregates, shuffles and writes get a dataset of the grader's own
 predictions, so a broken step never costs the points of the steps after it. Where one exercise
 calls another (``predict`` calls ``normalize`` and ``MNISTClassifier``, ``accuracy_by_label`` calls
 ``compute_accuracy``), it is graded with the grader's own version of the part it calls
@@ -20,12 +20,10 @@ judged is plain data (rows, arrays, frames, numbers).
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import shutil
 from collections import Counter
-from dataclasses import dataclass, fields
-from pathlib import Path, PurePath
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -47,74 +45,7 @@ WRITTEN_COLUMNS = ["path", "ground_truth_label", "predicted_label"]
 
 
 # -- the grader's reference ----------------------------------------------------------------------
-@dataclass(frozen=True)
-class Digits:
-    """A PNG folder read with PIL and classified with the model in this process."""
-
-    paths: np.ndarray
-    """Each file's path, sorted."""
-    pixels: np.ndarray
-    """uint8 ``(N, 28, 28)``."""
-    labels: np.ndarray
-    """The digit each file's folder names."""
-    normalized: np.ndarray
-    """float32 ``(N, 1, 28, 28)``: torchvision's ``Normalize((0.5,), (0.5,))`` after ``ToTensor()``."""
-    logits: np.ndarray
-
-    @property
-    def keys(self) -> list[str]:
-        return [file_key(p) for p in self.paths]
-
-    def subset(self, rows: slice) -> Digits:
-        return Digits(*(getattr(self, f.name)[rows] for f in fields(self)))
-
-    def batch(self, rows: slice) -> dict:
-        """A batch as ``map_batches`` hands it to the classifier: normalized images and their paths."""
-        return {"image": self.normalized[rows].copy(), "path": self.paths[rows].copy()}
-
-    def off_model(self, keys, predicted, tolerance: float) -> int:
-        """How many predicted labels are not the model's argmax (ties within ``tolerance`` accepted)."""
-        row = {k: i for i, k in enumerate(self.keys)}
-        logits = self.logits[[row[k] for k in keys]]
-        chosen = np.take_along_axis(logits, np.asarray(predicted, dtype=np.int64)[:, None] % 10, axis=1)[:, 0]
-        in_range = (np.asarray(predicted) >= 0) & (np.asarray(predicted) < 10)
-        return int(np.sum(~in_range | (chosen < logits.max(axis=1) - tolerance)))
-
-    def accuracy(self) -> float:
-        return float(np.mean(self.logits.argmax(axis=1) == self.labels))
-
-    def shifted(self) -> Digits:
-        """As the shifted model (``shapes.write_shifted_model``) classifies them."""
-        return dataclasses.replace(self, logits=np.roll(self.logits, 1, axis=1))
-
-
-def file_key(path) -> str:
-    """``<digit>/<file>``: names a file whatever the root, scheme or separator of its path."""
-    return "/".join(PurePath(str(path)).parts[-2:])
-
-
-def read_digits(root: str, model_path: str) -> Digits:
-    """The folder's PNGs (local or remote, through pyarrow's filesystems) and the model's logits."""
-    import pyarrow.fs
-    import torch
-    from PIL import Image
-    from torchvision.transforms import Compose, Normalize, ToTensor
-
-    fs, base = pyarrow.fs.FileSystem.from_uri(root)
-    files = sorted(i.path for i in fs.get_file_info(pyarrow.fs.FileSelector(base, recursive=True))
-                   if i.path.endswith(".png"))
-    pixels = []
-    for name in files:
-        with fs.open_input_file(name) as handle:
-            pixels.append(np.array(Image.open(handle).convert("L")))
-    transform = Compose([ToTensor(), Normalize((0.5,), (0.5,))])
-    normalized = torch.stack([transform(p) for p in pixels])
-    model = torch.jit.load(model_path, map_location="cpu").eval()
-    with torch.no_grad():
-        logits = model(normalized).numpy()
-    paths = np.array([f"{root.rstrip('/')}/{file_key(f)}" for f in files], dtype=object)
-    return Digits(paths, np.stack(pixels), np.array([int(PurePath(f).parent.name) for f in files]),
-                  normalized.numpy(), logits)
+Digits, file_key, read_digits = shapes.Digits, shapes.file_key, shapes.read_digits
 
 
 def assert_every_file_once(keys, digits: Digits, what: str) -> None:

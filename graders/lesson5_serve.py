@@ -69,26 +69,9 @@ BAD_BODIES = {
 
 
 # -- the grader's own reference ------------------------------------------------------------------
-@dataclass(frozen=True)
-class Digits:
-    """Images of a PNG folder and the labels the model itself gives them."""
-
-    raw: np.ndarray
-    """uint8 pixels, (N, 28, 28)."""
-    normalized: np.ndarray
-    """float32, (N, 1, 28, 28) in [-1, 1]."""
-    labels: np.ndarray
-
-
-def read_digits(root: str, model_path: str, per_digit: int = PER_DIGIT) -> Digits:
-    """The first ``per_digit`` images of each digit of ``root/<digit>/<n>.png``, labelled by the model."""
-    from PIL import Image
-
-    files = [path for digit in range(10)
-             for path in sorted((Path(root) / str(digit)).glob("*.png"), key=lambda p: int(p.stem))[:per_digit]]
-    raw = np.stack([np.asarray(Image.open(path).convert("L")) for path in files])
-    normalized = shapes.mnist_normalized(raw)
-    return Digits(raw, normalized, model_labels(model_path, normalized))
+def read_digits(root: str, model_path: str, per_digit: int = PER_DIGIT) -> shapes.Digits:
+    """The first ``per_digit`` images of each digit of ``root/<digit>/<n>.png``, and the model's logits for them."""
+    return shapes.read_digits(root, model_path, per_digit)
 
 
 def model_labels(model_path: str, images: np.ndarray) -> np.ndarray:
@@ -117,13 +100,13 @@ def pipeline_labels(side, student, raw: np.ndarray, model_path: str, reference: 
 
 
 @pytest.fixture(scope="module")
-def digits(data) -> Digits:
+def digits(data) -> shapes.Digits:
     """Public PNG digits and the model's labels for them (several digits, so no constant answer passes)."""
     found = read_digits(data.path("mnist_png"), data.path("mnist_model"))
-    assert len(set(found.labels.tolist())) > 1, (
-        f"grader data: the model labels every digit {found.labels[0]}; expected several labels")
-    unscaled = model_labels(data.path("mnist_model"), found.raw[:, None].astype(np.float32))
-    assert (unscaled != found.labels).any(), (
+    assert len(set(found.model_labels.tolist())) > 1, (
+        f"grader data: the model labels every digit {found.model_labels[0]}; expected several labels")
+    unscaled = model_labels(data.path("mnist_model"), found.pixels[:, None].astype(np.float32))
+    assert (unscaled != found.model_labels).any(), (
         "grader data: the model gives the digits left unnormalized the same labels; expected other labels")
     return found
 
@@ -299,7 +282,7 @@ def answer_of(call, app_name: str, deadline: float):
                 raise
 
 
-def handle_burst(handle, digits: Digits, app_name: str, seconds: float) -> tuple:
+def handle_burst(handle, digits: shapes.Digits, app_name: str, seconds: float) -> tuple:
     """One ``handle.predict.remote`` per image, all sent at once; (labels or None, error, peak replicas)."""
     peak, stop = [0], threading.Event()
 
@@ -313,7 +296,7 @@ def handle_burst(handle, digits: Digits, app_name: str, seconds: float) -> tuple
     watcher.start()
     deadline = time.monotonic() + seconds
     try:
-        calls = [handle.predict.remote({"image": digits.normalized[i:i + 1]}) for i in range(len(digits.labels))]
+        calls = [handle.predict.remote({"image": digits.normalized[i:i + 1]}) for i in range(len(digits.model_labels))]
         answers = [answer_of(call, app_name, deadline) for call in calls]
         labels = np.concatenate([np.asarray(answer["predicted_label"]).reshape(-1) for answer in answers])
         return labels, None, peak[0]
@@ -361,13 +344,13 @@ def classifier(student, student_side, data, digits, serve_apps, use_gpu, thresho
                        "and answer a dict whose labels are a plain list."))
 def test_classifier_http(classifier, digits):
     response = shapes.post(classifier.url, json={"image": digits.normalized.tolist()})
-    assert_answer(response, digits.labels, "POST {'image': normalized images} to OnlineMNISTClassifier")
+    assert_answer(response, digits.model_labels, "POST {'image': normalized images} to OnlineMNISTClassifier")
 
 
 @check(points=1, hint=JSON_STRING_HINT)
 def test_classifier_http_json_string(classifier, digits):
     response = shapes.post(classifier.url, json=json.dumps({"image": digits.normalized.tolist()}))
-    assert_answer(response, digits.labels, "POST of a JSON string holding {'image': ...} (as the course posts)")
+    assert_answer(response, digits.model_labels, "POST of a JSON string holding {'image': ...} (as the course posts)")
 
 
 @check(points=2, hint=("Python code calls a deployment's methods through a DeploymentHandle, not HTTP.",
@@ -377,7 +360,7 @@ def test_classifier_handle(classifier, student_side, digits):
     answer = student_side.apply(app_answer, classifier.name, "predict", {"image": digits.normalized})
     assert isinstance(answer, dict) and "predicted_label" in answer, (
         f"handle.predict.remote(batch) answered {str(answer)[:200]}; expected {{'predicted_label': labels}}")
-    assert_labels(answer["predicted_label"], digits.labels, "predict through a DeploymentHandle")
+    assert_labels(answer["predicted_label"], digits.model_labels, "predict through a DeploymentHandle")
 
 
 @check(points=2, hint=("A body the service cannot read is the client's mistake: HTTP 400, not 500.",
@@ -468,8 +451,8 @@ def test_autoscaling_from_zero(student, classifier, digits):
         f"the classifier had {replicas} replica(s) and held {cpus:g} CPU; expected none until requests come")
     if seen.error is not None:
         raise seen.error
-    assert_labels(seen.labels, digits.labels,
-                  f"{len(digits.labels)} handle.predict.remote calls sent at once to the classifier scaled to zero")
+    assert_labels(seen.labels, digits.model_labels,
+                  f"{len(digits.model_labels)} handle.predict.remote calls sent at once to the classifier scaled to zero")
 
 
 @contextlib.contextmanager
@@ -525,7 +508,7 @@ def test_autoscaling_adds_replicas(student, classifier, digits, thresholds):
                 wait_for(scaled, timeout=limit, interval=0.25, what="an added replica")
             except AssertionError:
                 raise AssertionError(
-                    f"{len(digits.labels)} handle calls, then {BURST_CLIENTS} clients posting back to back for "
+                    f"{len(digits.model_labels)} handle calls, then {BURST_CLIENTS} clients posting back to back for "
                     f"{limit} s, and the classifier kept {max(counts)} replica(s); expected more than 1 under "
                     f"autoscaling_config(min_replicas=0, max_replicas={MAX_REPLICAS}) = {classifier.autoscaling}"
                 ) from None
@@ -540,10 +523,10 @@ def test_autoscaling_adds_replicas(student, classifier, digits, thresholds):
                        "numpy or torch, vectorised over the batch; add the channel axis.",
                        "(pixels / 255 - 0.5) / 0.5 as float32, shape (N, 1, 28, 28)."))
 def test_preprocessor_normalizes(student, student_side, digits, thresholds):
-    result = student_side.apply(replica_answer, student.OnlineMNISTPreprocessor, (), "run", {"image": digits.raw.copy()})
+    result = student_side.apply(replica_answer, student.OnlineMNISTPreprocessor, (), "run", {"image": digits.pixels.copy()})
     assert isinstance(result, dict) and "image" in result, (
         f"run(batch) returned {type_name(result)}; expected a dict with 'image'")
-    shapes.assert_mnist_normalized(result["image"], digits.raw, thresholds["normalize_tolerance"],
+    shapes.assert_mnist_normalized(result["image"], digits.pixels, thresholds["normalize_tolerance"],
                                    what="OnlineMNISTPreprocessor().run(batch)['image']")
 
 
@@ -590,10 +573,10 @@ def test_preprocessor_app(preprocessor_app, student_side, digits, thresholds):
         f"{call} deployed applications {sorted(app.strays) or [app.name]} at routes "
         f"{ {n: r for n, r in app.route_prefixes.items() if n in app.strays or n == app.name} }; "
         f"expected one application named {app.name!r} at {app.route_prefix!r}")
-    result = student_side.apply(handle_answer, app.handle, "run", {"image": digits.raw})
+    result = student_side.apply(handle_answer, app.handle, "run", {"image": digits.pixels})
     assert isinstance(result, dict) and "image" in result, (
         f"handle.run.remote(batch) answered {type_name(result)}; expected a dict with 'image'")
-    shapes.assert_mnist_normalized(result["image"], digits.raw, thresholds["normalize_tolerance"],
+    shapes.assert_mnist_normalized(result["image"], digits.pixels, thresholds["normalize_tolerance"],
                                    what=f"{call}.run.remote(batch)['image']")
 
 
@@ -617,14 +600,14 @@ def service(student, student_side, data, serve_apps, use_gpu) -> Service:
 @pytest.fixture(scope="module")
 def composed_labels(student, student_side, digits, data) -> np.ndarray:
     """What the student's preprocessor, then the model, make of the public digits."""
-    return pipeline_labels(student_side, student, digits.raw, data.path("mnist_model"), digits.labels)
+    return pipeline_labels(student_side, student, digits.pixels, data.path("mnist_model"), digits.model_labels)
 
 
 @check(points=3, hint=("The ingress composes the two deployments through their handles.",
                        "await handle.method.remote(...) gives the method's answer; pass one answer to the next call.",
                        "await preprocessor.run.remote({'image': raw}), then classifier.predict.remote(that result)."))
 def test_ingress_predicts(service, digits, composed_labels):
-    response = shapes.post(service.url, json={"image": digits.raw.tolist()})
+    response = shapes.post(service.url, json={"image": digits.pixels.tolist()})
     assert_answer(response, composed_labels, "POST /predict with raw pixels to build_app's application")
 
 
@@ -709,13 +692,13 @@ def composed(student, student_side, data, serve_apps, use_gpu, request) -> str:
                        "Parse raw pixels (N, 28, 28), await the preprocessor's run, then the classifier's "
                        "predict, and answer the labels as a list."))
 def test_composed_predicts(composed, digits, composed_labels):
-    response = shapes.post(composed, json={"image": digits.raw.tolist()})
+    response = shapes.post(composed, json={"image": digits.pixels.tolist()})
     assert_answer(response, composed_labels, "POST {'image': raw pixels} to ImageClassifierIngress")
 
 
 @check(points=1, hint=JSON_STRING_HINT)
 def test_composed_json_string(composed, digits, composed_labels):
-    response = shapes.post(composed, json=json.dumps({"image": digits.raw.tolist()}))
+    response = shapes.post(composed, json=json.dumps({"image": digits.pixels.tolist()}))
     assert_answer(response, composed_labels, "POST of a JSON string holding {'image': raw pixels} (as the course posts)")
 
 
@@ -742,7 +725,7 @@ def test_build_composed_app(student, student_side):
                                     "Normalize every image the same way; answer one label per image."))
 def test_ingress_other_digits(student, student_side, service, data):
     other = read_digits(data.path("mnist_png", seed=1), data.path("mnist_model"))
-    expected = pipeline_labels(student_side, student, other.raw, data.path("mnist_model"), other.labels)
-    assert_answer(shapes.post(service.url, json={"image": other.raw.tolist()}), expected,
+    expected = pipeline_labels(student_side, student, other.pixels, data.path("mnist_model"), other.model_labels)
+    assert_answer(shapes.post(service.url, json={"image": other.pixels.tolist()}), expected,
                   "POST /predict with other digits")
 ### END HIDDEN TESTS

@@ -11,13 +11,16 @@
   ``Normalize((0.5,), (0.5,))`` after ``ToTensor()`` (lessons 2, 4 and 5);
 - ``write_shifted_model``: a second model file that answers other labels, so that a class built from
   a model path shows whether it loaded the file it was given (lessons 4 and 5);
-- ``fresh_name``: a run, experiment or folder name no other grading shares (lessons 1 to 4).
+- ``fresh_name``: a run, experiment or folder name no other grading shares (lessons 1 to 4);
+- ``Digits`` / ``read_digits``: a folder of MNIST PNGs, normalised as the course does, and the logits a
+  TorchScript model gives them in the grader (lessons 4 and 5).
 """
 from __future__ import annotations
 
+import dataclasses
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, fields
+from pathlib import Path, PurePath
 
 import numpy as np
 
@@ -228,3 +231,80 @@ def write_shifted_model(model_path, dest) -> Path:
         model = Shifted(torch.jit.load(str(model_path), map_location="cpu").eval()).eval()
         torch.jit.trace(model, torch.zeros(2, 1, 28, 28)).save(str(dest))
     return Path(dest)
+
+
+# -- MNIST PNG folders ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Digits:
+    """The PNGs of a ``<root>/<digit>/<n>.png`` folder, read with PIL, and a model's logits for them here."""
+
+    paths: np.ndarray
+    """Each file's path under the root read."""
+    pixels: np.ndarray
+    """uint8 ``(N, 28, 28)``."""
+    labels: np.ndarray
+    """The digit each file's folder names."""
+    normalized: np.ndarray
+    """float32 ``(N, 1, 28, 28)``: ``mnist_normalized(pixels)``."""
+    logits: np.ndarray
+
+    @property
+    def keys(self) -> list[str]:
+        return [file_key(p) for p in self.paths]
+
+    @property
+    def model_labels(self) -> np.ndarray:
+        """The labels the model gives the images."""
+        return self.logits.argmax(axis=1)
+
+    def subset(self, rows: slice) -> Digits:
+        return Digits(*(getattr(self, f.name)[rows] for f in fields(self)))
+
+    def batch(self, rows: slice) -> dict:
+        """A batch as ``map_batches`` hands it to a classifier: normalized images and their paths."""
+        return {"image": self.normalized[rows].copy(), "path": self.paths[rows].copy()}
+
+    def off_model(self, keys, predicted, tolerance: float) -> int:
+        """How many predicted labels are not the model's argmax (ties within ``tolerance`` accepted)."""
+        row = {k: i for i, k in enumerate(self.keys)}
+        logits = self.logits[[row[k] for k in keys]]
+        chosen = np.take_along_axis(logits, np.asarray(predicted, dtype=np.int64)[:, None] % 10, axis=1)[:, 0]
+        in_range = (np.asarray(predicted) >= 0) & (np.asarray(predicted) < 10)
+        return int(np.sum(~in_range | (chosen < logits.max(axis=1) - tolerance)))
+
+    def accuracy(self) -> float:
+        return float(np.mean(self.model_labels == self.labels))
+
+    def shifted(self) -> Digits:
+        """As the shifted model (``write_shifted_model``) classifies them."""
+        return dataclasses.replace(self, logits=np.roll(self.logits, 1, axis=1))
+
+
+def file_key(path) -> str:
+    """``<digit>/<file>``: names a file whatever the root, scheme or separator of its path."""
+    return "/".join(PurePath(str(path)).parts[-2:])
+
+
+def read_digits(root: str, model_path: str, per_digit: int | None = None) -> Digits:
+    """The folder's PNGs (local or remote, through pyarrow's filesystems), in the order of their paths, or the
+    first ``per_digit`` of each digit by number, digit after digit; and the model's logits for them."""
+    import pyarrow.fs
+    import torch
+    from PIL import Image
+
+    fs, base = pyarrow.fs.FileSystem.from_uri(root)
+    files = sorted(i.path for i in fs.get_file_info(pyarrow.fs.FileSelector(base, recursive=True))
+                   if i.path.endswith(".png"))
+    if per_digit is not None:
+        files = [f for digit in range(10) for f in sorted((f for f in files if PurePath(f).parent.name == str(digit)),
+                                                           key=lambda f: int(PurePath(f).stem))[:per_digit]]
+    pixels = []
+    for name in files:
+        with fs.open_input_file(name) as handle:
+            pixels.append(np.array(Image.open(handle).convert("L")))
+    normalized = mnist_normalized(np.stack(pixels))
+    model = torch.jit.load(model_path, map_location="cpu").eval()
+    with torch.no_grad():
+        logits = model(torch.as_tensor(normalized)).numpy()
+    paths = np.array([f"{root.rstrip('/')}/{file_key(f)}" for f in files], dtype=object)
+    return Digits(paths, np.stack(pixels), np.array([int(PurePath(f).parent.name) for f in files]), normalized, logits)
