@@ -8,7 +8,7 @@ costs the points of the steps after it. The expensive work (one fit, one small t
 runs once, in module fixtures. Every read of the public trips goes through ``data.path("taxi")``, so
 an instructor's ``--data taxi=PATH`` (another size, with or without the index column) reaches it.
 
-The student's module is imported on the student's side (``STUDENT_SIDE``), never here: the datasets,
+The student's module is imported on the student's side (``student_side``), never here: the datasets,
 trainers, results, tuning runs, checkpoints, predictors and Serve handles its functions take and give
 are made and kept there, the grader's own steps are put in its module there, and what comes back to be
 judged is plain data (frames, metrics, a model's rounds and depth, checkpoint paths, predictions). HTTP
@@ -28,8 +28,6 @@ import xgboost
 from graders.engine import check, probes, shapes
 from graders.engine.serving import handle_answer
 from graders.engine.student_side import type_name
-
-STUDENT_SIDE = True
 
 LABEL = "is_big_tip"
 FEATURES = ["passenger_count", "trip_distance", "fare_amount", "trip_duration", "hour", "day_of_week"]

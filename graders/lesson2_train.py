@@ -17,7 +17,7 @@ The course's activity, "compute AUROC", is graded twice: in the loop's reports a
 whose test-set metrics are recomputed with numpy (one-vs-rest AUROC, ties counted half, macro average
 over the classes present, as torchmetrics defines it) on the kit's TorchScript digit classifier.
 
-The student's module is imported on the student's side (``STUDENT_SIDE``), never here: the model, the
+The student's module is imported on the student's side (``student_side``), never here: the model, the
 loaders, the trainer and its result, the loaded model and the checkpoints' contents are made, run and read
 there, by the grader's own functions (``student_side.apply``), and come back as plain data (shapes, labels,
 pixels, settings, reported metrics, each worker's records, the trained weights as arrays, the loaded
@@ -40,7 +40,6 @@ from torchvision.transforms import Compose, Normalize, ToTensor
 from graders.engine import check, shapes
 from graders.engine.student_side import described, rebuilt, type_name
 
-STUDENT_SIDE = True
 NUM_WORKERS = 2
 NUM_CLASSES = 10
 LOADER_BATCH = 72  # nobody's default; divides neither the 4,000 training nor the 1,000 test digits

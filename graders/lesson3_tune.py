@@ -18,7 +18,7 @@ placement groups Tune creates, one per trial; whether a trial really ran on its 
 memory counter in that trial; the learning rate and the batches it trained with, from the optimizers
 and data loaders it built there.
 
-The student's module is imported on the student's side (``STUDENT_SIDE``), never here: the tuners are
+The student's module is imported on the student's side (``student_side``), never here: the tuners are
 built and fitted there, the searcher's saved state is read there, and what comes back is plain data
 (each trial's config and metrics, the reports, the tuner's settings, the searcher's suggestions).
 """
@@ -38,8 +38,6 @@ from ray import tune
 
 from graders.engine import check, probes, shapes, skip_without_cuda
 from graders.engine.student_side import described, rebuilt
-
-STUDENT_SIDE = True
 
 # The linear trainable's two runs: a sensible rate with enough epochs to reach the noise, then a small
 # rate stopped far above it, where the rmse shows the rate it was trained at.

@@ -13,7 +13,7 @@ also called with other arguments and its dataset never run: its plan shows the p
 GPUs it asked for. A second model file, whose labels are the first's moved up one digit, shows
 whether a model path was passed on.
 
-The student's module is imported on the student's side (``STUDENT_SIDE``), never here: its functions
+The student's module is imported on the student's side (``student_side``), never here: its functions
 are called there, the datasets they take and give are made and kept there, and what comes back to be
 judged is plain data (rows, arrays, frames, numbers).
 """
@@ -31,7 +31,6 @@ import pytest
 
 from graders.engine import check, probes, shapes
 
-STUDENT_SIDE = True
 POOL_SIZE = 3  # actors of the graded predict run: neither the contract's default (1) nor the course's (2)
 GPUS_PER_ACTOR = 0.25  # when grading on GPUs
 BATCH_SIZE = 100

@@ -22,7 +22,7 @@ same images; graders never import the reference solution. The composition checks
 student's own preprocessor, then the model, make of the raw digits, so that a wrong preprocessor costs
 the preprocessor's checks alone.
 
-The student's module is imported on the student's side (``STUDENT_SIDE``), never here: ``serve.run`` of
+The student's module is imported on the student's side (``student_side``), never here: ``serve.run`` of
 the student's applications, handle calls and a replica's class built outside Serve all happen there, and
 come back as plain data (labels, arrays, the settings of a bound application). HTTP answers are read
 here, as JSON.
@@ -44,8 +44,6 @@ import requests
 from graders.engine import check, shapes, wait_for
 from graders.engine.serving import answered, handle_answer
 from graders.engine.student_side import described, rebuilt, type_name
-
-STUDENT_SIDE = True
 
 PER_DIGIT = 10  # images of each digit in one request: 100 images, the course's 100 handle calls
 GPU_SHARE = 0.1  # GPUs per classifier replica when grading on a GPU cluster

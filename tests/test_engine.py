@@ -214,8 +214,8 @@ def test_data_given_with_the_data_option_feeds_every_public_read(tmp_path):
 
 
 def test_a_lesson_that_stops_ray_and_serve_costs_no_other_lesson():
-    """lesson6 stops Serve when imported and Ray inside its check: the run's Ray and Serve (on its port)
-    are started again before the next check, so lesson 7 after it is graded whole, without timeouts."""
+    """lesson6 stops Serve and Ray inside its check, on its side: the run's Ray and Serve (on its port) are
+    started again before the next check, so lesson 7 after it is graded whole, without timeouts."""
     result = grade("shutdown", lessons="3,6,7")
     assert result["score"] == result["max_score"] == 4, result["stdout"][-3000:]
 

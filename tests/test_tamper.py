@@ -4,8 +4,8 @@ Each fragment of ``tests/tamper/<lesson>/`` is the reference with one honest mis
 plus tampering: rewriting pytest's reports, raising the kit's own ``PartialCredit``, replacing the
 grader's assertions, answering with an object that runs code where it is unpickled, writing the run's
 output files. Tampering that any lesson can use lives in ``tests/tamper/tampering/``; a fragment names
-it in ``TAMPERING``, and it goes into the submission with the fragment. A lesson graded on the
-student's side (``STUDENT_SIDE``) must give each exactly what its honest mistake costs: the fragments
+it in ``TAMPERING``, and it goes into the submission with the fragment. Each lesson, graded on the
+student's side, must give each exactly what its honest mistake costs: the fragments
 are stacked as the mutants are, into layers where none can hide or cause another's mistake
 (``test_mutants.layers``), a layer of each lesson graded together in one run, every check run, and the
 checks each layer loses must be the union of its fragments' ``BREAKS``.

@@ -96,11 +96,14 @@ def _student_frames(exc: BaseException, submission: Path) -> list[tuple[str, int
 
 
 def _lesson_file(file: str, root: str) -> bool:
-    """A file of the submission, wherever a worker keeps its copy: a ``lesson*.py`` outside the kit's
-    ``graders`` package (whose side functions run beside the student's)."""
+    """A file of the submission, wherever a worker keeps its copy: a ``lesson*.py`` outside the course's
+    graders package (``graders``, or the one ``GRADERS_PACKAGE`` names), whose side functions run beside
+    the student's."""
+    from graders.engine import course
+
     path = Path(file)
     return file.startswith(root) or (path.name.startswith("lesson") and path.suffix == ".py"
-                                     and path.parent.name != "graders")
+                                     and path.parent.name not in ("graders", course.GRADERS_DIR.name))
 
 
 def _from_student_side(exc: BaseException) -> bool:

@@ -1,16 +1,14 @@
 """The grading engine as a pytest plugin: hooks and fixtures only, over the modules that do the work.
 
-``pytest exercises/`` (or any folder holding ``lessonN_*.py`` files) grades that folder: each
-student module is collected as the lesson's grader module of the same name in ``graders/``, so
-``pytest exercises/lesson1_taxi.py -k split`` runs just those checks. Run that way it is a
-self-check: public checks only, and it says so. ``python -m graders grade DIR`` runs the same
-plugin over every check, hidden ones included.
+``pytest exercises/`` (or any folder of ``lessonN_*.py`` files) grades that folder: each student module is
+collected as the lesson's grader of the same name (``pytest exercises/lesson1_taxi.py -k split`` runs those
+checks), a self-check of the public checks only; ``python -m graders grade DIR`` runs every check.
 
-A check is a test function marked with ``@check(points=..., hint=...)`` (``catalog``). It passes,
-fails, or earns partial credit through the ``credit`` fixture; whatever it raises becomes feedback a
-student can act on (``outcomes``). Each check has the time budget of its lesson (``course.toml``);
-running out fails that check alone (``watchdog``). Ray is started once per run, lazily, by the first
-check that needs it.
+A check is a test function marked ``@check(points=..., hint=...)`` (``catalog``); it passes, fails, or earns
+partial credit (``credit``), and whatever it raises becomes feedback a student can act on (``outcomes``).
+The student's module is imported only on the student's side, a process of its own (``run_state``,
+``student_side``). Each check has its lesson's time budget (``course.toml``), past which it alone fails
+(``watchdog``). Ray is started once per run, by the first check that needs it.
 """
 from __future__ import annotations
 
@@ -19,12 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine import catalog, course, outcomes, progress, results, run_state, stream, terminal, watchdog
+from graders.engine import catalog, course, options, outcomes, run_state, stream, terminal, watchdog
 from graders.engine.credit import Credit
 from graders.engine.raysession import free_port
 from graders.engine.serving import ServeApps, serve_base_url, start_serve
 from graders.engine.student_side import StudentSide
-from graders.engine.submission import LessonNotStarted, lesson_file, load_lesson, untouched, untouched_file
 from graders.engine.watchdog import check_clock_paused
 
 STATE = pytest.StashKey[run_state.GradingState]()
@@ -32,16 +29,15 @@ INFO = pytest.StashKey[catalog.CheckInfo | None]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    from graders.engine.options import add_options
-
-    add_options(parser)
+    options.add_options(parser)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's tmp_path plugin reads --basetemp
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "check(points, hint='', hidden=False): a graded check")
     config.stash[STATE] = run_state.GradingState(config)
-    config.pluginmanager.register(watchdog.GuardPlugin(_budget_message), "graders-watchdog")
+    config.pluginmanager.register(watchdog.GuardPlugin(lambda item: outcomes.timeout_message(_budget(item))),
+                                  "graders-watchdog")
     run_state.temporary_files_in_storage(config)
 
 
@@ -58,22 +54,13 @@ def info(item: pytest.Item) -> catalog.CheckInfo | None:
 
 
 def _budget(item: pytest.Item) -> float | None:
+    """A check's time budget (None for anything but a check)."""
     timeout = item.get_closest_marker("timeout")
-    return timeout.args[0] if timeout else None
-
-
-def _budget_message(item: pytest.Item) -> str | None:
-    """What a check that ran out of its time budget reads (None for anything but a check)."""
-    budget = _budget(item)
-    return outcomes.TIMEOUT_MSG.format(budget=budget) if info(item) and budget else None
+    return timeout.args[0] if timeout and info(item) else None
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
-    state = config.stash[STATE]
-    if state.submission is not None:
-        mode = "all checks" if not state.public_only else "self-check: public checks only"
-        return f"grading: {state.submission} ({mode})"
-    return None
+    return config.stash[STATE].header()
 
 
 # -- collection: a student's lesson file is collected as its grader ------------------------------
@@ -104,13 +91,10 @@ def pytest_pycollect_makemodule(module_path: Path, parent: pytest.Collector):
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Give each check its lesson's time budget; leave hidden checks (and ``--skip-check``) out."""
-    hidden = [item for item in items if info(item) and config.stash[STATE].leaves_out(info(item))]
-    for item in items:
-        if info(item) and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(course.lessons()[info(item).lesson].check_timeout, method="signal"))
-    if hidden:
-        config.hook.pytest_deselected(items=hidden)
-        items[:] = [item for item in items if item not in hidden]
+    left_out = config.stash[STATE].select(items, [info(item) for item in items])
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if item not in left_out]
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -133,53 +117,36 @@ def submission(pytestconfig: pytest.Config) -> Path:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Import the student's module before any fixture: a lesson that cannot import, or that is still
-    the untouched stub, starts no Ray and trains nothing."""
-    if info(item) is None:
-        return
-    state, lesson = item.config.stash[STATE], info(item).lesson
-    if on_student_side(item.module):
-        if untouched_file(lesson_file(state.submission, lesson), lesson):
-            raise LessonNotStarted(outcomes.LESSON_NOT_STARTED_MSG.format(lesson=lesson))
-        state.side_module(lesson)
-        return
-    try:
-        module = load_lesson(state.submission, lesson)
-    finally:  # importing it may have stopped Ray or Serve
-        state.restore_ray()
-    if untouched(module, lesson):
-        raise LessonNotStarted(outcomes.LESSON_NOT_STARTED_MSG.format(lesson=lesson))
+    """Before any fixture: Ray and Serve as the run had them (whatever the lesson before did), the student's module
+    imported on its side. A lesson that cannot import, or is still the untouched stub, starts no Ray."""
+    if info(item) is not None:
+        item.config.stash[STATE].prepare(info(item).lesson)
 
 
-def on_student_side(module) -> bool:
-    """Whether a lesson's grader runs the student's code on the student's side (``STUDENT_SIDE``)."""
-    return bool(getattr(module, "STUDENT_SIDE", False))
+def _lesson(request: pytest.FixtureRequest) -> str:
+    return request.module.__name__.rpartition(".")[2]
 
 
 @pytest.fixture(scope="module")
 def student(request: pytest.FixtureRequest, submission: Path):
-    """The student's module for the lesson whose grader is running (on the student's side, joined to the
-    run's Ray, where the grader asks for it)."""
-    lesson = request.module.__name__.rpartition(".")[2]
-    if not on_student_side(request.module):
-        return load_lesson(submission, lesson)
-    state = request.config.stash[STATE]
-    module = state.side_module(lesson)
+    """The student's module for the lesson whose grader is running: a ``Remote`` of it on the student's side,
+    a process of its own joined to the run's Ray."""
+    state, lesson = request.config.stash[STATE], _lesson(request)
     request.getfixturevalue("ray_cluster")
     request.addfinalizer(state.join_side(lesson, state.ray_address).stop)
-    return module  # nothing of the lesson's code runs on once its checks are done
+    return state.side_module(lesson)  # imported as the first check was set up; stopped when the lesson ends
 
 
 @pytest.fixture(scope="module")
 def student_side(request: pytest.FixtureRequest, student) -> StudentSide:
-    """The process that runs the student's code for this lesson (``STUDENT_SIDE`` graders)."""
-    return request.config.stash[STATE].sides[request.module.__name__.rpartition(".")[2]]
+    """The process that runs the student's code for this lesson (``apply`` runs a grader's function there)."""
+    return request.config.stash[STATE].sides[_lesson(request)]
 
 
 @pytest.fixture(scope="module")
 def thresholds(request: pytest.FixtureRequest) -> dict:
     """This lesson's row of the thresholds table (``course.toml``)."""
-    return course.lessons()[request.module.__name__.rpartition(".")[2]].thresholds
+    return course.lessons()[_lesson(request)].thresholds
 
 
 @pytest.fixture(scope="session")
@@ -205,9 +172,8 @@ def storage_path(ray_cluster) -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def cluster_first(pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> None:
-    """A grading run on a cluster (``--ray-address``) joins it before its first check: one of several nodes
-    without shared ``--storage`` stops before anything is graded, and every data path handed out is one
-    that exists on each node. An embedded Ray is still started by the first check that needs it."""
+    """A grading run on a cluster (``--ray-address``) joins it before its first check: several nodes without a shared
+    ``--storage`` stop it before anything is graded, and each data path handed out exists on every node."""
     if pytestconfig.stash[STATE].submission is not None and pytestconfig.stash[STATE].ray_address:
         with check_clock_paused():  # joining is the grader's overhead, never the first check's
             request.getfixturevalue("ray_cluster")
@@ -255,35 +221,16 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     """Score each check, and show the student a trimmed message instead of the grader's traceback."""
     rep = (yield).get_result()
-    if info(item) is None:
-        return
-    state = item.config.stash[STATE]
-    if rep.skipped and rep.when != "teardown":  # a check that does not apply here: neither scored nor counted
-        state.checks.pop(item.nodeid, None)
-        stream.skipped(state.stream_path, info(item).qualified_name)
-        return
-    if rep.when == "setup":
-        state.checks[item.nodeid] = outcomes.unscored(info(item))
-    result = state.checks.get(item.nodeid)
-    if result is None:
-        return
-    result.seconds += rep.duration
-    if rep.failed and call.excinfo is not None and result.status == results.PASSED and rep.when != "teardown":
-        outcomes.score(result, call.excinfo.value, state.submission, _budget(item))
-        rep.longrepr = result.message + (f"\n{terminal.hint_command(result)}" if result.hint else "")
-    if rep.when == "teardown":
-        stream.finished(state.stream_path, result)
+    if info(item) is not None:
+        message = item.config.stash[STATE].record(item.nodeid, info(item), rep, call.excinfo and call.excinfo.value,
+                                                  _budget(item))
+        rep.longrepr = message or rep.longrepr
 
 
 def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config):
     """A check that lost points reads "not started" or "to fix", not as a pytest failure: the score
     section shows the first in full and the others in one line each."""
-    result = config.stash[STATE].checks.get(report.nodeid)
-    if result is None or not report.failed or report.when == "teardown" or result.status == results.PASSED:
-        return None
-    if result.status == results.NOT_STARTED:
-        return "not started", "n", ("NOT STARTED", {"yellow": True})
-    return "to fix", "F", ("TO FIX", {"red": True})
+    return outcomes.teststatus(config.stash[STATE].checks.get(report.nodeid), report)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
@@ -297,9 +244,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write the reports asked for, and the student's progress after a self-check."""
-    config, state = session.config, session.config.stash[STATE]
-    if state.checks:
-        report = state.report()
-        results.write(report, json_path=config.getoption("json_path"), markdown_path=config.getoption("report_path"))
-        if state.public_only and state.submission is not None:
-            progress.record(state.submission, report)
+    session.config.stash[STATE].finish(session.config)

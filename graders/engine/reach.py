@@ -16,7 +16,6 @@ from __future__ import annotations
 import inspect
 import json
 import sys
-import types
 from pathlib import Path
 
 import pytest
@@ -53,12 +52,6 @@ def _function(fixturedef) -> tuple[str, str] | None:
     return None if code is None else _owner(code)
 
 
-class _RecordingModule(types.ModuleType):
-    def __getattribute__(self, name: str):
-        _read(name)
-        return super().__getattribute__(name)
-
-
 class _RecordingRemote(Remote):
     __slots__ = ()
 
@@ -78,9 +71,7 @@ def pytest_fixture_setup(fixturedef, request):
     outcome = yield
     if fixturedef.argname == "student" and outcome.excinfo is None:
         module = outcome.get_result()
-        if type(module) is types.ModuleType:
-            module.__class__ = _RecordingModule
-        elif type(module) is Remote:
+        if type(module) is Remote:
             object.__setattr__(module, "__class__", _RecordingRemote)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine import feedback, results, stream
+from graders.engine import course, feedback, outcomes, progress, results, stream, terminal
 from graders.engine.catalog import CheckInfo
 from graders.engine.datasets import DataSets
 from graders.engine.polling import port_answers
@@ -15,7 +15,7 @@ from graders.engine.raysession import (AUTH_MODE, EXIT_RAY_UNAVAILABLE, RayClust
                                        join_from_side, start_ray, stop_ray)
 from graders.engine.serving import start_serve
 from graders.engine.student_side import Remote, StudentError, StudentSide
-from graders.engine.submission import LessonUnavailable
+from graders.engine.submission import LessonNotStarted, LessonUnavailable, lesson_file, untouched_file
 from graders.engine.watchdog import check_clock_paused
 
 STORAGE_TMP = "graders-tmp-"
@@ -54,6 +54,19 @@ class GradingState:
             raise pytest.UsageError(f"two submissions in one run: {self.submission} and {folder}; "
                                     "grade one folder at a time")
 
+    def header(self) -> str | None:
+        """The run's line in pytest's header: what is graded, and how."""
+        if self.submission is None:
+            return None
+        return f"grading: {self.submission} ({'self-check: public checks only' if self.public_only else 'all checks'})"
+
+    def select(self, items: list[pytest.Item], checks: list[CheckInfo | None]) -> list[pytest.Item]:
+        """Give each check (``checks``: what each item is) its lesson's time budget; the items this run leaves out."""
+        for item, check in zip(items, checks):
+            if check and item.get_closest_marker("timeout") is None:
+                item.add_marker(pytest.mark.timeout(course.lessons()[check.lesson].check_timeout, method="signal"))
+        return [item for item, check in zip(items, checks) if check and self.leaves_out(check)]
+
     def leaves_out(self, check: CheckInfo) -> bool:
         """Whether this run leaves ``check`` out: named by ``--skip-check``, or hidden in a self-check (counted)."""
         if check.qualified_name in self.left_out:
@@ -67,23 +80,62 @@ class GradingState:
         return results.Report(str(self.submission), list(self.checks.values()), self.public_only,
                               dict(self.hidden_skipped))
 
+    def record(self, nodeid: str, check: CheckInfo, rep: pytest.TestReport, exc: BaseException | None,
+               budget: float | None) -> str | None:
+        """Score one phase's report of ``check`` (``exc``: what it raised); the message to show for it, if any."""
+        if rep.skipped and rep.when != "teardown":  # a check that does not apply here: neither scored nor counted
+            self.checks.pop(nodeid, None)
+            stream.skipped(self.stream_path, check.qualified_name)
+            return None
+        if rep.when == "setup":
+            self.checks[nodeid] = outcomes.unscored(check)
+        result, message = self.checks.get(nodeid), None
+        if result is None:
+            return None
+        result.seconds += rep.duration
+        if rep.failed and exc is not None and result.status == results.PASSED and rep.when != "teardown":
+            outcomes.score(result, exc, self.submission, budget)
+            message = result.message + (f"\n{terminal.hint_command(result)}" if result.hint else "")
+        if rep.when == "teardown":
+            stream.finished(self.stream_path, result)
+        return message
+
+    def finish(self, config: pytest.Config) -> None:
+        """Write the reports asked for, and the student's progress after a self-check."""
+        if self.checks:
+            report, opt = self.report(), config.getoption
+            results.write(report, json_path=opt("json_path"), markdown_path=opt("report_path"))
+            if self.public_only and self.submission is not None:
+                progress.record(self.submission, report)
+
+    def prepare(self, lesson: str) -> None:
+        """Before a check's fixtures: the run's Ray and Serve as they were (whatever the lesson before did to
+        them), and the student's module imported on its side; a lesson still the untouched stub starts nothing."""
+        self.restore_ray()
+        if untouched_file(lesson_file(self.submission, lesson), lesson):
+            raise LessonNotStarted(outcomes.LESSON_NOT_STARTED_MSG.format(lesson=lesson))
+        self.side_module(lesson)
+
     def side_module(self, lesson: str) -> Remote:
-        """The student's module imported on its lesson's side (a process started here on first use)."""
+        """The student's module imported on its lesson's side (a process started here on first use, and again
+        when a check stopped it: its budget ran out, or the student's code ended the process)."""
         found = self.side_modules.get(lesson)
-        if found is None:
-            env = {**os.environ, **driver_env(self.submission, embedded=not self.ray_address)}
-            side = self.sides.setdefault(lesson, StudentSide(path=[self.submission], env=env))
-            if side.pid is None:
-                with check_clock_paused():  # starting the process is the grader's overhead; importing is not
-                    side.start()
-            try:
-                found = side.import_module(lesson)
-            except StudentError as exc:
-                found = LessonUnavailable(f"{lesson}.py failed to import, so the lesson scores zero:\n"
-                                          f"{feedback.describe(exc, self.submission)}")
-            self.side_modules[lesson] = found
         if isinstance(found, LessonUnavailable):
             raise found
+        side = self.sides.get(lesson)
+        if side is None:
+            env = {**os.environ, **driver_env(self.submission, embedded=not self.ray_address)}
+            side = self.sides[lesson] = StudentSide(path=[self.submission], env=env)
+        if side.pid is None:
+            with check_clock_paused():  # starting it (and joining Ray) is the grader's overhead; importing is not
+                side.start().apply(os.getpid)  # answered once its interpreter is up
+        if found is None:
+            try:
+                found = self.side_modules[lesson] = side.import_module(lesson)
+            except StudentError as exc:
+                found = self.side_modules[lesson] = LessonUnavailable(
+                    f"{lesson}.py failed to import, so the lesson scores zero:\n{feedback.describe(exc, self.submission)}")
+                raise found from None
         return found
 
     def join_side(self, lesson: str, address: str | None) -> StudentSide:
@@ -104,10 +156,10 @@ class GradingState:
     # -- the run's Ray -----------------------------------------------------------------------------
     def start_ray(self, *, address: str | None, use_gpu: str, storage: str, given_storage: str | None) -> RayCluster:
         """Start or join the run's Ray (again, after a student's code stopped it: ``restore_ray``)."""
-        import ray
-
         try:
-            with check_clock_paused():
+            with check_clock_paused():  # importing Ray too: a check's budget is the student's, from its first check on
+                import ray
+
                 cluster = start_ray(submission=self.submission, storage_path=storage, address=address,
                                     use_gpu=use_gpu, shared_storage=bool(given_storage))
                 self.data.reach(cluster.nodes)  # several nodes: each data set is copied to each
@@ -126,19 +178,20 @@ class GradingState:
             return
         import ray
 
-        restarted = not (ray.is_initialized() and ray.get_runtime_context().gcs_address == self.ray_gcs)
-        if restarted:
-            if ray.is_initialized():  # an instance the student's code started on its own
-                ray.shutdown()
-            self.restart_ray()
-        if self.serve_port is not None and (restarted or not port_answers(self.serve_port)):
-            with check_clock_paused():
+        with check_clock_paused():
+            restarted = not (ray.is_initialized() and ray.get_runtime_context().gcs_address == self.ray_gcs)
+            if restarted:
+                if ray.is_initialized():  # an instance the student's code started on its own
+                    ray.shutdown()
+                self.restart_ray()
+            if self.serve_port is not None and (restarted or not port_answers(self.serve_port)):
                 start_serve(self.serve_port)
 
     def stop_ray(self) -> None:
         self.restart_ray = None
-        self.stop_sides()  # their drivers first
-        stop_ray()
+        with check_clock_paused():  # in the last check's teardown: never its budget
+            self.stop_sides()  # their drivers first
+            stop_ray()
 
 
 def temporary_files_in_storage(config: pytest.Config) -> None:

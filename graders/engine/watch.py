@@ -2,8 +2,8 @@
 
 Ray stays warm between runs: a local head started once, and a runner process that has imported
 pytest, Ray and the graders and joined the head once. Each run is a pytest session inside the
-runner: it imports the saved files afresh, and the student's functions and classes reach Ray's
-workers by value, so the workers run the code as it is now. A file that fails to import costs that
+runner: the saved file is imported afresh on the lesson's student side, a process (and Ray job) of
+its own, so Ray's workers run the code as it is now. A file that fails to import costs that
 run only; a run that hangs, kills the runner, or leaves a timed-out check's work behind ends the
 runner, and a fresh one warms up while the student edits. The screen shows the lesson's progress
 and its next step, worded as in the self-check (``terminal``). Ctrl-C stops Ray.
@@ -74,12 +74,11 @@ def serve_runs(folder: Path, address: str) -> None:
     """The runner's loop: join Ray once, then one pytest session per request on stdin."""
     import pytest
 
-    from graders.engine import raysession, submission
+    from graders.engine import raysession
 
     answer = os.fdopen(os.dup(1), "w", buffering=1)  # pytest and Ray write to fds 1 and 2: the run's log
     between_runs = os.dup(2)  # the runner's log
-    sys.dont_write_bytecode = True  # a saved file is compiled again, even when saved within the second
-    submission.PICKLE_BY_VALUE = True
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # each run's side compiles a saved file again, even within the second
     raysession.keep_connected(address, folder)
     for lesson in course.lessons():
         __import__(f"{course.PACKAGE}.{lesson}")
@@ -92,7 +91,6 @@ def serve_runs(folder: Path, address: str) -> None:
         if not line:
             return
         request = json.loads(line)
-        submission.forget_submission(folder)
         with open(request["log"], "w") as log:
             os.dup2(log.fileno(), 1)
             os.dup2(log.fileno(), 2)

@@ -1,4 +1,4 @@
-"""A made-up lesson without Ray: a hostile submission stops Ray and Serve when its module is imported."""
+"""A made-up lesson that uses no Ray itself: a hostile submission stops the run's Serve, then Ray, in its check."""
 from graders.engine import check
 
 

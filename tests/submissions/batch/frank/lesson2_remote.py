@@ -1,5 +1,5 @@
 def double(x):
-    """Called in the grading process too: shuts down Ray and Serve under the grader's feet."""
+    """Called on the student's side too: shuts down Serve, and Ray under that side's feet."""
     import ray
     from ray import serve
 
