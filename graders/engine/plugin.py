@@ -45,6 +45,10 @@ def pytest_configure(config: pytest.Config) -> None:
     run_state.temporary_files_in_storage(config)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    run_state.share_temporary_files(session.config)  # pytest's tmp_path factory exists by now
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     config.stash[STATE].stop_sides()
     run_state.remove_temporary_files(config)
