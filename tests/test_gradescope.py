@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, replace
@@ -28,7 +29,7 @@ import pytest
 
 import kit
 from graders.engine import autograder as runner
-from graders.engine import catalog, course, gradescope, notebook, release, results, stream
+from graders.engine import catalog, course, gradescope, notebook, release, results, stream, student_user
 from test_markdown import assert_renders_as_written, seen
 
 LESSON = "lesson4_data"
@@ -72,6 +73,7 @@ class Autograder:
 
     zip_path: Path
     root: Path
+    env: dict  # beside CLEAN_ENV: what the copy of this Python in $ROOT/python needs (see python_for_everyone)
 
     @property
     def kit(self) -> Path:
@@ -93,7 +95,7 @@ class Autograder:
             (submission / name).write_bytes(content if isinstance(content, bytes) else content.encode())
         return subprocess.Popen(["bash", str(root / "run_autograder")], cwd=root, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True,
-                                env={**CLEAN_ENV, "AUTOGRADER_ROOT": str(root), **(env or {})})
+                                env={**CLEAN_ENV, **self.env, "AUTOGRADER_ROOT": str(root), **(env or {})})
 
     def run(self, files: dict[str, str | bytes], root: Path | None = None, env: dict | None = None) -> tuple[dict, str]:
         """Upload ``files``, run ``run_autograder`` to its end; (results.json, stdout)."""
@@ -117,14 +119,47 @@ def unpack(zip_path: Path, dest: Path) -> None:
                 path.chmod(info.external_attr >> 16 & 0o777)
 
 
+def python_for_everyone(root: Path) -> tuple[Path, dict]:
+    """As root, this Python (its standard library, not its packages) hard-linked into ``root/python``, where
+    Gradescope's setup.sh installs its own: the student's user runs it (pyenv's lives under /root, 0700).
+    (its interpreter, the environment it needs: its libpython's RUNPATH names the original's folder)."""
+    base = Path(sys.base_prefix)
+    if os.geteuid() != 0:
+        return Path(sys.executable), {}
+
+    def link(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+
+    stdlib = Path(sysconfig.get_paths()["stdlib"])  # the base Python's, in a virtual environment too
+    shutil.copytree(base, root / "python", symlinks=True, copy_function=link,
+                    ignore=lambda folder, names: ["site-packages"] if Path(folder) == stdlib else [])
+    python = root / "python" / "bin" / Path(sys._base_executable).name
+    return python, {"LD_LIBRARY_PATH": str(root / "python" / "lib")}
+
+
 @pytest.fixture(scope="module")
 def autograder(tmp_path_factory) -> Autograder:
-    """The zip built by the real command, unpacked in ``ROOT/source``, ``setup.sh`` run once."""
+    """The zip built by the real command, unpacked in ``ROOT/source``, ``setup.sh`` run once. As root, ``ROOT``
+    lies where the student's user may pass through (pytest's folders are root's only), and its Python too."""
     tmp = tmp_path_factory.mktemp("gradescope")
     zip_path = tmp / "autograder.zip"
     proc = kit.run_graders("gradescope", str(zip_path), "--lessons", "4", "--timeout", str(TIMEOUT_MIN))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    root = tmp / "autograder"
+    if os.geteuid() == 0:
+        shared = Path(tempfile.mkdtemp(prefix="gradescope-"))
+        shared.chmod(0o755)
+        try:
+            yield from _set_up(zip_path, shared / "autograder")
+        finally:
+            shutil.rmtree(shared, ignore_errors=True)
+    else:
+        yield from _set_up(zip_path, tmp / "autograder")
+
+
+def _set_up(zip_path: Path, root: Path):
     unpack(zip_path, root / "source")
     shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")  # where Gradescope puts it
     cache = kit.KIT / "fixtures" / ".cache"
@@ -132,13 +167,14 @@ def autograder(tmp_path_factory) -> Autograder:
         shutil.copytree(cache, root / "source" / "kit" / "fixtures" / ".cache",
                         ignore=shutil.ignore_patterns("*-s1*", "*-train*", "*.lock"))
     # $ROOT/venv: a virtual environment that sees this run's dependencies (what setup.sh installs on Gradescope)
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
+    python, env = python_for_everyone(root)
+    subprocess.run([str(python), "-m", "venv", "--without-pip", str(root / "venv")], check=True, env={**CLEAN_ENV, **env})
     site = next((root / "venv" / "lib").glob("python*/site-packages"))
     (site / "kit_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     proc = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True, timeout=900,
-                          env={**CLEAN_ENV, "AUTOGRADER_ROOT": str(root), "GRADERS_DEPS_PRESENT": "1"})
+                          env={**CLEAN_ENV, **env, "AUTOGRADER_ROOT": str(root), "GRADERS_DEPS_PRESENT": "1"})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return Autograder(zip_path, root)
+    yield Autograder(zip_path, root, env)
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +214,7 @@ def test_zip_holds_the_scripts_and_the_graders_but_no_solution(autograder):
 def test_setup_installs_the_bundled_kit_and_builds_every_fixture(autograder):
     python = autograder.root / "venv" / "bin" / "python"
     where = subprocess.run([str(python), "-c", "import graders, fixtures; print(graders.__file__, fixtures.__file__)"],
-                           cwd=autograder.root, capture_output=True, text=True, env=CLEAN_ENV)
+                           cwd=autograder.root, capture_output=True, text=True, env={**CLEAN_ENV, **autograder.env})
     assert where.stdout.split() == [str(autograder.kit / "graders" / "__init__.py"),
                                     str(autograder.kit / "fixtures" / "__init__.py")], where
     assert {"model-v1", "mnist_png-v1-s0", "mnist_png-v1-s1", "taxi-v1-s1"} <= autograder.fixtures()
@@ -324,7 +360,7 @@ def test_a_budget_too_short_keeps_the_finished_checks_and_scores_the_rest_zero(s
     result, _, graded, wall = short_budget
     budget = SHORT_BUDGET_MIN * 60
     assert wall < budget + 20 and result["execution_time"] <= budget, (wall, result["execution_time"])
-    staged = str(autograder.root / "work" / "submission")
+    staged = str(runner.staged_folder(autograder.root))
     for test in checks_of(result):
         if test["name"] in graded:  # graded: its own score and feedback
             check = graded[test["name"]]
@@ -366,3 +402,144 @@ def test_a_stopped_run_leaves_no_process_behind(short_budget, autograder):
         except OSError:
             continue
     assert mine == [], [Path(f"/proc/{pid}/cmdline").read_bytes()[:200] for pid in mine]
+
+
+# -- a hostile submission, graded as root (Gradescope) ----------------------------------------------------
+# Run on import (on the student's side and in every Ray worker that imports the module) and in a Ray task that
+# `read_mnist_images` starts: it records what it tried in PROBES (a folder open to all), which the test reads.
+TAMPER = r'''
+
+import os as _os, signal as _signal, subprocess as _subprocess, sys as _sys
+
+_PROBES, _ROOT = @PROBES@, _os.environ.get("AUTOGRADER_ROOT", "/autograder")
+_RESULTS = _os.path.join(_ROOT, "results", "results.json")
+_FORGED = '{"score": 1000.0, "tests": [], "output": "forged by the student"}'
+
+
+def _try(what, fn):
+    try:
+        return f"{what}: done {fn()!r}"[:300]
+    except BaseException as exc:  # noqa: BLE001
+        return f"{what}: refused ({type(exc).__name__})"
+
+
+def _read_hidden(path):
+    with open(path) as f:
+        text = f.read()
+    return text[text.index("### BEGIN HIDDEN TESTS"):][:400]
+
+
+def _ours(pid):
+    return _os.stat(f"/proc/{pid}").st_uid == _os.getuid()
+
+
+def _kill_graders():
+    targets = []
+    for pid in [p for p in _os.listdir("/proc") if p.isdigit()]:
+        try:
+            command = open(f"/proc/{pid}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if b"graders" in command and not _ours(pid):
+            targets.append(int(pid))
+    if _os.getppid() > 1 and not _ours(_os.getppid()):
+        targets.append(_os.getppid())
+    for pid in targets:
+        _os.kill(pid, _signal.SIGKILL)  # the first refusal ends it
+    return targets
+
+
+def _late_writer(wait):
+    return _subprocess.Popen(
+        ["sh", "-c", f"{wait}; if echo '{_FORGED}' > {_RESULTS}; then echo rewritten > {_PROBES}/late-$$; fi"],
+        start_new_session=True, stdin=_subprocess.DEVNULL, stdout=_subprocess.DEVNULL, stderr=_subprocess.DEVNULL).pid
+
+
+def _autograder_pid():
+    for pid in [p for p in _os.listdir("/proc") if p.isdigit()]:
+        try:
+            if b"graders.engine.autograder" in open(f"/proc/{pid}/cmdline", "rb").read():
+                return pid
+        except OSError:
+            pass
+    raise LookupError("no autograder process")
+
+
+def _tamper(when):
+    where = "side" if any("student_side" in a for a in _sys.argv) else "worker"
+    kit = _os.path.join(_ROOT, "source", "kit")
+    lines = [f"{where} {when} uid={_os.getuid()} pid={_os.getpid()}",
+             _try("read the grader", lambda: _read_hidden(_os.path.join(kit, "graders", "lesson4_data.py"))),
+             _try("list the graders", lambda: _os.listdir(_os.path.join(kit, "graders"))),
+             _try("read via the parent's cwd", lambda: _read_hidden(f"/proc/{_os.getppid()}/cwd/graders/lesson4_data.py")),
+             _try("write results.json", lambda: open(_RESULTS, "w").write(_FORGED)),
+             _try("write the results stream", lambda: open(_os.path.join(_ROOT, "work", "stream.jsonl"), "a").write("{}\n")),
+             _try("start a late writer", lambda: _late_writer("sleep 20")),
+             _try("start a writer after the run", lambda: _late_writer(
+                 f"while [ -d /proc/{_autograder_pid()} ]; do sleep 0.5; done; sleep 2")),
+             _try("kill the grading processes", _kill_graders)]
+    with open(_os.path.join(_PROBES, f"{where}-{when}-{_os.getpid()}.txt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+_tamper("import")
+_honest_read = read_mnist_images
+
+
+def _in_a_task():
+    _tamper("call")
+
+
+@__import__("functools").wraps(_honest_read)
+def read_mnist_images(*args, **kwargs):
+    if not globals().get("_tampered_in_a_task"):  # once per side: a Ray task, in a worker of the run's Ray
+        globals()["_tampered_in_a_task"] = True
+        ray.get(ray.remote(num_cpus=0)(_in_a_task).remote())
+    return _honest_read(*args, **kwargs)
+'''
+
+
+def hidden_lines() -> list[str]:
+    """The code lines of lesson 4's hidden checks (the ones long enough to tell)."""
+    text = (kit.KIT / "graders" / f"{LESSON}.py").read_text()
+    region = text[text.index("### BEGIN HIDDEN TESTS"):text.index("### END HIDDEN TESTS")]
+    return [l.strip() for l in region.splitlines()[1:] if len(l.strip()) > 30]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the student's code runs as another user only when grading runs as "
+                                               "root (Gradescope); here the kit is not root")
+def test_a_hostile_submission_run_as_root_changes_nothing_but_itself(autograder, reference):
+    """The reference, plus code that tries, on import on its side and in Ray's workers, and in a Ray task:
+    to read the hidden checks, to write results.json and the results stream, to leave a process that rewrites
+    results.json 20 s later, to kill the grading processes. It scores what the reference scores, results.json
+    is the grader's 30 s after the run, nothing of the hidden checks reached the student's files, and no
+    process of the student's user is left."""
+    honest, _, _ = reference
+    probes = Path(tempfile.mkdtemp(prefix="hostile-"))
+    probes.chmod(0o1777)
+    try:
+        source = (kit.KIT / "solutions" / f"{LESSON}.py").read_text() + TAMPER.replace("@PROBES@", repr(str(probes)))
+        result, stdout = autograder.run({f"{LESSON}.py": source})
+        final = (autograder.root / "results" / "results.json").read_text()
+        time.sleep(30)  # the late writers' 20 s, and more
+        records = {p.name: p.read_text() for p in probes.iterdir()}
+        user = student_user.ensure_user()
+        left = student_user.processes_of(user.pw_uid)
+    finally:
+        shutil.rmtree(probes, ignore_errors=True)
+    assert (autograder.root / "results" / "results.json").read_text() == final
+    assert json.loads(final) == result
+    assert result["score"] == honest["score"] == result["max_score"], stdout[-3000:]
+    assert [(t["name"], t["score"]) for t in checks_of(result)] == [(t["name"], t["score"]) for t in checks_of(honest)]
+    tried = "\n".join(records.values())
+    assert {name.split("-")[0] for name in records} >= {"side", "worker"}, records  # it ran in both places
+    assert any(name.startswith("worker-call") for name in records), records
+    assert f"uid={user.pw_uid} " in tried and "uid=0 " not in tried, tried
+    for attempt in ("read the grader", "list the graders", "read via the parent's cwd", "write results.json",
+                    "write the results stream", "kill the grading processes"):
+        assert f"{attempt}: refused" in tried and f"{attempt}: done" not in tried, (attempt, tried)
+    assert "start a late writer: done" in tried and "start a writer after the run: done" in tried, tried
+    assert "more processes of graders-student" in stdout and "and 0 more" not in stdout, stdout[-2000:]  # stopped
+    assert not [n for n in records if n.startswith("late-")], records
+    assert not [line for line in hidden_lines() if line in tried], tried
+    assert left == [], [Path(f"/proc/{pid}/cmdline").read_bytes()[:200] for pid in left]

@@ -18,11 +18,13 @@ failed" test with the cause; the traceback goes to stdout, which Gradescope show
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import zipfile
@@ -30,7 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from graders.engine import catalog, course, results, stream
+from graders.engine import catalog, course, results, stream, student_user
 from graders.engine.feedback import md_code
 from graders.engine.supervise import ENDED_MSG, complete, kill_group
 
@@ -164,15 +166,17 @@ def summary(found: dict[str, Path], lessons: list[course.Lesson], submission: Pa
 
 
 def grade(staged: Path, lessons: list[course.Lesson], stream_path: Path, *, deadline: float,
-          publish: Callable[[results.Report], None]) -> results.Report:
+          publish: Callable[[results.Report], None], options: tuple[str, ...] = (),
+          env: dict | None = None) -> results.Report:
     """``python -m graders grade`` on the staged folder until it ends or ``deadline`` (``time.monotonic``);
-    ``publish`` gets the report so far as each check ends. Checks left at the deadline score zero, saying so."""
+    ``publish`` gets the report so far as each check ends. Checks left at the deadline score zero, saying so.
+    ``options`` and ``env``: more of the command line, and its environment (``confined``)."""
     command = [sys.executable, "-m", "graders", "grade", str(staged), "--results-stream", str(stream_path),
-               "--lessons", ",".join(l.name for l in lessons)]
+               "--lessons", ",".join(l.name for l in lessons), *options]
     print("autograder: " + " ".join(command), flush=True)
     out_of_time = OUT_OF_TIME.format(minutes=budget_minutes())
     stream_path.unlink(missing_ok=True)
-    proc, shown, stopped = subprocess.Popen(command, cwd=course.KIT_ROOT, start_new_session=True), -1, False
+    proc, shown, stopped = subprocess.Popen(command, cwd=course.KIT_ROOT, start_new_session=True, env=env), -1, False
     try:
         while proc.poll() is None and time.monotonic() < deadline:
             streamed = stream.read(stream_path)  # RayUnavailable: the kit failed, not the student
@@ -217,12 +221,71 @@ def run(root: Path, started: float) -> dict:
                   f"Expected {expected_files(lessons)}, at the top of your upload or in a folder.")
         result = {"score": 0.0, "max_score": total_points(lessons), "stdout_visibility": "hidden", "tests": []}
         return results.with_summary(result, execution_time=time.monotonic() - started, output=output)
-    staged = work / "submission"
+    staged = staged_folder(root)
     stage(found, staged)
     note = summary(found, lessons, submission, folders)
-    report = grade(staged, lessons, work / "stream.jsonl", deadline=started + budget_minutes() * 60 - MARGIN_S,
-                   publish=lambda so_far: write(gradescope_result(so_far, staged, started=started, output=note), root))
+    deadline = started + budget_minutes() * 60 - MARGIN_S
+    publish = lambda so_far: write(gradescope_result(so_far, staged, started=started, output=note), root)  # noqa: E731
+    if os.geteuid() != 0:  # a laptop, or a container that is not root: the student's code runs as this user
+        report = grade(staged, lessons, work / "stream.jsonl", deadline=deadline, publish=publish)
+    else:
+        with confined(root, staged) as (options, env):
+            report = grade(staged, lessons, work / "stream.jsonl", deadline=deadline, publish=publish,
+                           options=options, env=env)
     return gradescope_result(report, staged, started=started, output=note)
+
+
+STUDENT_DIR = "student"
+"""Under ``$AUTOGRADER_ROOT``, run as root: what the student's user reads (its submission, the kit without
+hidden checks), writes (its home, the checkpoints' storage), and nothing else."""
+
+
+def staged_folder(root: Path) -> Path:
+    """Where the lesson modules graded are written: root's ``work/`` on a laptop, else the student's folder."""
+    return root / (STUDENT_DIR if os.geteuid() == 0 else "work") / "submission"
+
+
+@contextlib.contextmanager
+def confined(root: Path, staged: Path):
+    """Run as root (Gradescope): make the student's code run as the unprivileged ``student_user.USER``.
+    Yields (options, environment) for ``python -m graders grade``: it joins a Ray head started as that user,
+    its workers and the lessons' student sides import the kit's copy that holds no hidden check. The kit
+    (hidden checks), ``work/`` (the results stream) and ``results/`` become root's only. On the way out the
+    head is stopped and every process of the user killed, so none writes after grading."""
+    from graders.engine.cluster import local_head
+    from graders.engine.raysession import SUBMISSION_ON_WORKERS
+
+    entry = student_user.ensure_user()
+    for private in (root / "work", root / "results"):
+        private.mkdir(parents=True, exist_ok=True)
+        private.chmod(0o700)
+    with contextlib.suppress(FileNotFoundError):
+        (root / "submission_metadata.json").chmod(0o600)  # Gradescope's: the student's name, past scores
+    student = root / STUDENT_DIR
+    student.chmod(0o711)
+    for path in [staged, *staged.rglob("*")]:
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    kit = student_user.stripped_kit(student / "kit", course.KIT_ROOT)
+    home = student_user.own(student / "home", entry)
+    student_user.own(home / "tmp", entry)
+    storage = student / "storage"  # Train's and Tune's checkpoints, the graders' temporary files: see share_temporary_files
+    shutil.rmtree(storage, ignore_errors=True)
+    storage.mkdir()
+    storage.chmod(0o1777)
+    student_user.lock_down(course.KIT_ROOT)
+    user = student_user.StudentUser(entry.pw_name, entry.pw_uid, entry.pw_gid, kit, home)
+    # Ray's own folder: short (its sockets' paths are limited to 107 bytes), the user's.
+    ray_tmp = Path(tempfile.mkdtemp(prefix="graders-ray-"))
+    os.chown(ray_tmp, entry.pw_uid, entry.pw_gid)
+    print(f"autograder: the student's code runs as {entry.pw_name} (uid {entry.pw_uid}), with {kit}", flush=True)
+    try:
+        with local_head(submission=staged, user=user, temp_dir=ray_tmp) as head:
+            env = {**os.environ, SUBMISSION_ON_WORKERS: str(staged.resolve()), **user.exported()}
+            yield ("--ray-address", head.address, "--storage", str(storage)), env
+    finally:
+        killed = student_user.kill_all(entry.pw_uid)
+        print(f"autograder: stopped Ray and {killed} more processes of {entry.pw_name}", flush=True)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
 
 
 def write(result: dict, root: Path) -> Path:
@@ -240,6 +303,8 @@ def main(argv: list[str] | None = None) -> int:
     command = (argv if argv is not None else sys.argv[1:] or ["run"])[0]
     if command == "setup":
         print("\n".join(build_fixtures()))
+        if os.geteuid() == 0:  # the user that runs the students' code, made once with the image
+            print(f"the students' code runs as {student_user.ensure_user().pw_name}")
         return 0
     root, started = autograder_root(), time.monotonic()
     try:

@@ -33,7 +33,7 @@ STARTED = "Ray runtime started."  # what `ray start` prints once its raylet has 
 
 @contextlib.contextmanager
 def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout: float = 120,
-               submission: Path | None = None):
+               submission: Path | None = None, user=None, temp_dir: Path | None = None):
     """Start a Ray head on loopback; yield its ``Head``; stop it and all its processes.
 
     With ``submission``, the head's workers import it (and the kit) from their ``PYTHONPATH``, as those
@@ -41,10 +41,18 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
     A head counts as started once `ray start` says so (its raylet registered, after its agents), not when
     its ports answer: on a loaded machine Ray's raylet gives up on an agent slower than 15 s to start
     (ray-project/ray#65983) and the head dies; it is started again, up to ``START_ATTEMPTS`` times.
+
+    With ``user`` (a ``student_user.StudentUser``, root's grading on Gradescope) the head and every worker
+    run as that user, in its home, importing the kit from its copy without hidden checks; ``temp_dir``
+    (Ray's ``--temp-dir``, the user's own: its sockets' paths must stay short) is where Ray writes.
     """
     env = {**os.environ, **FAST_RAY_ENV, "RAY_AUTH_MODE": "disabled"}  # loopback only
+    kit = KIT_ROOT if user is None else user.kit
     # worker_site on every head: its agents start in time on a loaded machine (see below).
-    env["PYTHONPATH"] = worker_pythonpath(submission, KIT_ROOT) if submission is not None else worker_pythonpath()
+    env["PYTHONPATH"] = worker_pythonpath(submission, kit) if submission is not None else worker_pythonpath()
+    as_user = {} if user is None else user.popen_kwargs()
+    if user is not None:
+        env = user.env(env)
     # A job's `python` is this one, venv activated or not.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     for attempt in range(1, START_ATTEMPTS + 1):
@@ -56,9 +64,11 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
                f"--dashboard-agent-listen-port={free_port()}", f"--ray-client-server-port={free_port()}"]
         cmd += ["--include-dashboard=true", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash_port}"] \
             if dashboard else ["--include-dashboard=false"]
+        cmd += [f"--temp-dir={temp_dir}"] if temp_dir is not None else []
         env[STATE_API] = f"http://127.0.0.1:{dash_port}" if dashboard else NO_STATE_API  # see STATE_API
         with tempfile.TemporaryFile("w+") as log:
-            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
+            proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                                    **as_user)
 
             def said() -> str:
                 log.seek(0)

@@ -99,6 +99,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Stream the checks this run will grade; a grading run shows no warnings summary (warnings are not failures)."""
+    run_state.share_temporary_files(session.config)  # pytest's tmp_path factory exists by now
     stream.plan(session.config.stash[STATE].stream_path, [outcomes.unscored(info(i)) for i in session.items if info(i)])
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None and session.config.stash[STATE].submission is not None:

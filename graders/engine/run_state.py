@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from graders.engine import course, feedback, outcomes, progress, results, stream, terminal
+from graders.engine import course, feedback, outcomes, progress, results, stream, student_user, terminal
 from graders.engine.catalog import CheckInfo
 from graders.engine.datasets import DataSets
 from graders.engine.polling import port_answers
@@ -125,7 +125,7 @@ class GradingState:
         side = self.sides.get(lesson)
         if side is None:
             env = {**os.environ, **driver_env(self.submission, embedded=not self.ray_address)}
-            side = self.sides[lesson] = StudentSide(path=[self.submission], env=env)
+            side = self.sides[lesson] = StudentSide(path=[self.submission], env=env, user=student_user.current())
         if side.pid is None:
             with check_clock_paused():  # starting it (and joining Ray) is the grader's overhead; importing is not
                 side.start().apply(os.getpid)  # answered once its interpreter is up
@@ -200,6 +200,26 @@ def temporary_files_in_storage(config: pytest.Config) -> None:
     storage = config.getoption("storage_path")
     if storage and "://" not in storage and not config.getoption("basetemp"):
         config.option.basetemp = str(Path(storage).resolve() / f"{STORAGE_TMP}{uuid.uuid4().hex[:12]}")
+
+
+def share_temporary_files(config: pytest.Config) -> None:
+    """With the student's code run by another user (``student_user``), the graders' temporary folders (pytest
+    makes them 0700) are opened as /tmp is (1777: anyone may add files, none may touch another's), so the
+    files the graders hand to the student's functions and actors are readable by them, and stay root's."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    if student_user.current() is None or factory is None:
+        return
+    mktemp = factory.mktemp
+
+    def shared(basename: str, numbered: bool = True) -> Path:
+        path = mktemp(basename, numbered)
+        for folder in [path, *path.parents]:
+            if folder == factory.getbasetemp().parent:
+                break
+            folder.chmod(0o1777)
+        return path
+
+    factory.mktemp = shared
 
 
 def remove_temporary_files(config: pytest.Config) -> None:

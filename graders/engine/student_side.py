@@ -153,10 +153,12 @@ def ray_jobs() -> set[str]:
 
 class StudentSide:
     """A process that imports the student's modules from ``path`` (folders put first on its ``sys.path``)
-    and answers requests; ``env`` is its environment (default: this process's)."""
+    and answers requests; ``env`` is its environment (default: this process's). With ``user`` (a
+    ``student_user.StudentUser``: root's grading on Gradescope) it runs as that user, in its home, and
+    imports the kit from the user's copy, which holds no hidden check."""
 
-    def __init__(self, path: list[str] | None = None, env: dict | None = None):
-        self.path, self.env = [str(p) for p in (path or [])], env
+    def __init__(self, path: list[str] | None = None, env: dict | None = None, user=None):
+        self.path, self.env, self.user = [str(p) for p in (path or [])], env, user
         self._process: subprocess.Popen | None = None
         self._sock: socket.socket | None = None
         self._generation, self._released = 0, []
@@ -168,10 +170,13 @@ class StudentSide:
     def start(self) -> StudentSide:
         ours, theirs = socket.socketpair()
         env = dict(os.environ if self.env is None else self.env)
-        kit = str(Path(__file__).resolve().parents[2])
+        kit = str(Path(__file__).resolve().parents[2] if self.user is None else self.user.kit)
         env["PYTHONPATH"] = os.pathsep.join([*self.path, kit, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        as_user = {} if self.user is None else self.user.popen_kwargs()
+        if self.user is not None:
+            env = self.user.env(env)
         self._process = subprocess.Popen([sys.executable, "-m", "graders.engine.student_side", str(theirs.fileno())],
-                                         pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
+                                         pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, **as_user)
         theirs.close()
         self._sock, self._generation, self._released = ours, self._generation + 1, []
         for step in self._on_start:
