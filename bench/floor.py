@@ -22,7 +22,7 @@ sys.path[:0] = [str(SOLUTIONS), str(KIT)]
 
 import fixtures  # noqa: E402
 from graders.engine import course  # noqa: E402
-from graders.engine.raysession import free_port, start_ray  # noqa: E402
+from graders.engine.raysession import RaySession, free_port  # noqa: E402
 
 
 def lesson1(storage: str) -> None:
@@ -126,7 +126,7 @@ def main() -> int:
     seconds = {}
     with tempfile.TemporaryDirectory() as storage:
         start = time.monotonic()
-        start_ray(submission=SOLUTIONS, storage_path=Path(storage))
+        RaySession(submission=SOLUTIONS, storage_path=Path(storage)).start()
         port = free_port()
         serve.start(http_options={"host": "127.0.0.1", "port": port})
         SERVE_URL = f"http://127.0.0.1:{port}"

@@ -19,13 +19,14 @@ KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
 import fixtures  # noqa: E402
-from graders.engine.raysession import start_ray, stop_ray  # noqa: E402
+from graders.engine.raysession import RaySession  # noqa: E402
 
 
 def main(submission: Path) -> int:
     started = time.monotonic()
     storage = Path(tempfile.mkdtemp(prefix="gpu-train-probe-"))
-    cluster = start_ray(submission=submission, storage_path=storage, use_gpu="yes")
+    session = RaySession(submission=submission, storage_path=storage, use_gpu="yes")
+    cluster = session.start()
     try:
         sys.path.insert(0, str(submission))  # this probe runs the student's code here, on purpose
         lesson = importlib.import_module("lesson2_train")
@@ -36,7 +37,7 @@ def main(submission: Path) -> int:
         print(f"train probe: one GPU worker, metrics {result.metrics}, {time.monotonic() - started:.1f} s")
         return 0 if result.error is None else 1
     finally:
-        stop_ray()
+        session.stop()
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def measure(submission: Path, seeds: list[int]) -> list[float]:
     from graders import lesson2_train as grader
     from graders.engine import course
     from graders.engine.datasets import DataSets
-    from graders.engine.raysession import start_ray, stop_ray
+    from graders.engine.raysession import RaySession
     from ray.util.queue import Queue
 
     budget = course.lessons()[LESSON].thresholds["training_budget"]
@@ -41,7 +41,8 @@ def measure(submission: Path, seeds: list[int]) -> list[float]:
     sys.path.insert(0, str(submission))  # this benchmark runs the student's code here, on purpose
     student = importlib.import_module(LESSON)
     storage = Path(tempfile.mkdtemp(prefix="spread-"))
-    start_ray(submission=submission, storage_path=storage, use_gpu="no")
+    session = RaySession(submission=submission, storage_path=storage, use_gpu="no")
+    session.start()
     figures = []
     try:
         for seed in seeds:
@@ -63,7 +64,7 @@ def measure(submission: Path, seeds: list[int]) -> list[float]:
             figures.append(round(grader.accuracy(model.eval(), root), 4))
             queue.shutdown()
     finally:
-        stop_ray()
+        session.stop()
     return figures
 
 

@@ -158,7 +158,7 @@ from ray.util.state.exception import RayStateApiException
 
 if sys.argv[1:] == ["embedded"]:
     from graders.engine import raysession
-    raysession.start_ray(submission=Path.cwd(), storage_path=Path.cwd())
+    raysession.RaySession(submission=Path.cwd(), storage_path=Path.cwd()).start()
 else:
     ray.init(address=sys.argv[1] if sys.argv[1:] else None)
 

@@ -25,12 +25,11 @@ def ray_session(tmp_path_factory):
     """An embedded Ray shared by the module's tests, started as the graders start theirs."""
     import ray
 
-    from graders.engine.raysession import start_ray
+    from graders.engine.raysession import RaySession
 
-    saved = dict(os.environ)  # start_ray sets Ray's settings for this process and its workers
-    start_ray(submission=tmp_path_factory.mktemp("no-submission"), storage_path=tmp_path_factory.mktemp("storage"))
-    yield ray
-    ray.shutdown()
+    saved = dict(os.environ)  # a session sets Ray's settings for this process and its workers
+    with RaySession(submission=tmp_path_factory.mktemp("no-submission"), storage_path=tmp_path_factory.mktemp("storage")):
+        yield ray
     os.environ.clear()
     os.environ.update(saved)
 

@@ -82,9 +82,8 @@ import json, sys, ray
 from pathlib import Path
 from graders.engine import raysession
 sized = raysession.embedded_resources()
-raysession.start_ray(submission=Path(sys.argv[1]), storage_path=Path(sys.argv[1]))
-print(json.dumps({"usable": raysession.usable_cpus(), "sized": sized, "ray": ray.cluster_resources()}))
-raysession.stop_ray()
+with raysession.RaySession(submission=Path(sys.argv[1]), storage_path=Path(sys.argv[1])):
+    print(json.dumps({"usable": raysession.usable_cpus(), "sized": sized, "ray": ray.cluster_resources()}))
 """
 CGROUP_LIMIT = 4 * GIB
 

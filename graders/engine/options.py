@@ -23,6 +23,8 @@ OPTIONS = [  # (flags, keywords)
                                                         "soon as it is known (batch grading)"}),
     (("--all",), {"dest": "all_failures", "action": "store_true",
                   "help": "show every failing check in full (as -v does), not just the first of each lesson"}),
+    (("--keep-ray",), {"action": "store_true", "help": "leave the connection to --ray-address open when the run "
+                                                       "ends (watch's runner: one grading after another)"}),
     (("--skip-check",), {"metavar": "LESSON::CHECK", "action": "append", "default": [],
                          "help": "LESSON::CHECK: leave this check out of the run (batch grading resumes after a "
                                  "crash with it)"}),

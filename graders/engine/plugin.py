@@ -19,8 +19,8 @@ import pytest
 
 from graders.engine import catalog, course, options, outcomes, run_state, stream, terminal, watchdog
 from graders.engine.credit import Credit
-from graders.engine.raysession import free_port
-from graders.engine.serving import ServeApps, serve_base_url, start_serve
+from graders.engine.raysession import RaySession
+from graders.engine.serving import ServeApps
 from graders.engine.student_side import StudentSide
 from graders.engine.watchdog import check_clock_paused
 
@@ -154,8 +154,9 @@ def thresholds(request: pytest.FixtureRequest) -> dict:
 def ray_cluster(pytestconfig: pytest.Config, submission: Path, tmp_path_factory):
     """One Ray instance for the whole run, started by the first check that needs it."""
     opt, state = pytestconfig.getoption, pytestconfig.stash[STATE]
-    yield state.start_ray(address=state.ray_address, use_gpu=opt("use_gpu"), given_storage=opt("storage_path"),
-                          storage=opt("storage_path") or str(tmp_path_factory.mktemp("ray-storage")))
+    yield state.start_ray(RaySession(submission=submission, address=state.ray_address, use_gpu=opt("use_gpu"),
+                                     storage_path=opt("storage_path") or str(tmp_path_factory.mktemp("ray-storage")),
+                                     shared_storage=bool(opt("storage_path")), keep=opt("keep_ray")))
     state.stop_ray()
 
 
@@ -195,11 +196,7 @@ def credit() -> Credit:
 @pytest.fixture(scope="session")
 def serve_url(ray_cluster, pytestconfig: pytest.Config) -> str:
     """Ray Serve's HTTP proxy on a free loopback port (a Serve already running keeps its own); its base URL."""
-    with check_clock_paused():
-        start_serve(free_port())
-    url, pytestconfig.stash[STATE].serve_port = serve_base_url()
-    yield url
-    pytestconfig.stash[STATE].serve_port = None  # an embedded instance ends with the run, Serve with it
+    return pytestconfig.stash[STATE].serve()  # an embedded instance ends with the run, Serve with it
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""One Ray instance per grading run: the one place where Ray is started, configured and stopped.
+"""One Ray instance per grading run (``RaySession``): the one place where Ray is started, configured and stopped.
 
 Embedded by default (a local instance sized to what the process may use, no dashboard), or an existing cluster
 given by ``--ray-address``/``RAY_ADDRESS``. Ray pickles a student's functions by module name, so
@@ -61,7 +61,6 @@ EXIT_RAY_UNAVAILABLE = 3  # the exit status of a grading run that could not star
 # N: the embedded instance declares N GPUs the machine has not got (the kit's tests, on CPUs). Ray places
 # every GPU request on them; CUDA cannot run there, so checks of the CUDA half skip (skip_without_cuda).
 LOGICAL_GPUS = "GRADERS_LOGICAL_GPUS"
-_kept_address: str | None = None  # see keep_connected
 
 
 @dataclass(frozen=True)
@@ -173,32 +172,89 @@ def resolve_use_gpu(choice: str, gpus: float) -> bool:
     raise ValueError(f"--use-gpu must be auto, yes or no, not {choice!r}")
 
 
-def start_ray(*, submission: Path, storage_path: str | Path, address: str | None = None, use_gpu: str = "auto",
-              num_cpus: int | None = None, shared_storage: bool = False) -> RayCluster:
-    """Start (or join) Ray for one submission; ``stop_ray()`` ends it.
+class RaySession:
+    """The run's Ray: the one place where it is started or joined (``start``), started again with Serve on its
+    port after a student's code stopped either (``restore``), and stopped (``stop``); ``with RaySession(...)``.
 
     ``shared_storage``: ``storage_path`` is the instructor's ``--storage``, meant for every node. A cluster of
-    several nodes is graded only with it, and only once each node has read a file the grader wrote there."""
-    import ray
+    several nodes is graded only with it, and only once each node has read a file the grader wrote there.
+    ``keep``: the connection outlives the session (watch's runner joins its head once, then runs one grading
+    after another on it)."""
 
-    address = address or os.environ.get("RAY_ADDRESS") or None
-    if not address and use_gpu == "yes":  # an embedded instance gets this machine's GPUs: say so before starting it
-        resolve_use_gpu(use_gpu, logical_gpus() or _machine_gpus())
-    if not (address and address == _kept_address and ray.is_initialized()):
-        _connect(ray, submission, address, num_cpus)
-        _first_worker(ray)
-    try:
-        nodes = alive_nodes(ray)
-        if len(nodes) > 1:
-            if not shared_storage:
-                raise RayUnavailable(NO_SHARED_STORAGE.format(n=len(nodes), ips=", ".join(sorted(set(nodes.values())))))
-            check_shared_storage(ray, str(storage_path), nodes)
-        return RayCluster(address, resolve_use_gpu(use_gpu, ray.cluster_resources().get("GPU", 0)),
-                          int(ray.cluster_resources().get("CPU", 0)), str(storage_path),
-                          tuple(nodes) if len(nodes) > 1 else ())
-    except RayUnavailable:
-        stop_ray()
-        raise
+    def __init__(self, *, submission: Path, storage_path: str | Path, address: str | None = None,
+                 use_gpu: str = "auto", num_cpus: int | None = None, shared_storage: bool = False, keep: bool = False):
+        self.submission, self.storage_path = Path(submission), str(storage_path)
+        self.address = address or os.environ.get("RAY_ADDRESS") or None
+        self.use_gpu, self.num_cpus, self.shared_storage, self.keep = use_gpu, num_cpus, shared_storage, keep
+        self.cluster: RayCluster | None = None
+        self.gcs: str | None = None
+        """The address of the instance started or joined, to tell it from one a student's code started."""
+        self.serve_port: int | None = None
+
+    def start(self) -> RayCluster:
+        import ray
+
+        if not self.address and self.use_gpu == "yes":  # an embedded instance gets this machine's GPUs: say so first
+            resolve_use_gpu(self.use_gpu, logical_gpus() or _machine_gpus())
+        if not (self.keep and ray.is_initialized()):
+            _connect(ray, self.submission, self.address, self.num_cpus)
+        try:
+            _first_worker(ray)
+            nodes = alive_nodes(ray)
+            if len(nodes) > 1:
+                if not self.shared_storage:
+                    raise RayUnavailable(NO_SHARED_STORAGE.format(n=len(nodes), ips=", ".join(sorted(set(nodes.values())))))
+                check_shared_storage(ray, self.storage_path, nodes)
+            resources = ray.cluster_resources()
+            self.cluster = RayCluster(self.address, resolve_use_gpu(self.use_gpu, resources.get("GPU", 0)),
+                                      int(resources.get("CPU", 0)), self.storage_path, tuple(nodes) if len(nodes) > 1 else ())
+        except RayUnavailable:
+            self.stop()
+            raise
+        self.gcs = ray.get_runtime_context().gcs_address
+        return self.cluster
+
+    def serve(self) -> str:
+        """Start Ray Serve's HTTP proxy on a free loopback port (a Serve already running keeps its own); its base URL."""
+        from graders.engine.serving import serve_base_url, start_serve
+
+        start_serve(free_port())
+        url, self.serve_port = serve_base_url()
+        return url
+
+    def restore(self) -> None:
+        """Start Ray (and Serve, on its port) again if a student's code stopped or replaced either: what one lesson
+        does to Ray costs that lesson's checks, never a later lesson's."""
+        import ray
+
+        from graders.engine.polling import port_answers
+        from graders.engine.serving import start_serve
+
+        if self.gcs is None:
+            return
+        restarted = not (ray.is_initialized() and ray.get_runtime_context().gcs_address == self.gcs)
+        if restarted:
+            if ray.is_initialized():  # an instance the student's code started on its own
+                ray.shutdown()
+            self.start()
+        if self.serve_port is not None and (restarted or not port_answers(self.serve_port)):
+            start_serve(self.serve_port)
+
+    def stop(self) -> None:
+        """End the run's Ray: stop an embedded instance, leave a cluster; a kept connection stays open."""
+        import ray
+
+        self.gcs = self.serve_port = None
+        if not self.keep:
+            _stop_serve_handles()
+            ray.shutdown()
+
+    def __enter__(self) -> RaySession:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 # -- a cluster of several nodes: storage every node reaches ----------------------------------------------
@@ -281,7 +337,6 @@ def _first_worker(ray) -> None:
     try:
         ray.get(ray.remote(num_cpus=0)(ready).remote(), timeout=WORKER_START_TIMEOUT_S)
     except Exception as exc:
-        stop_ray()
         raise RayUnavailable(f"Ray is up, but no worker of this run started within {WORKER_START_TIMEOUT_S} s: {exc}") from exc
 
 
@@ -290,15 +345,6 @@ def _machine_gpus() -> int:
     from ray._private.accelerators import get_accelerator_manager_for_resource
 
     return get_accelerator_manager_for_resource("GPU").get_current_node_num_accelerators()
-
-
-def stop_ray() -> None:
-    """End the run's Ray: stop an embedded instance, leave a cluster; a kept connection stays open."""
-    import ray
-
-    if _kept_address is None:
-        _stop_serve_handles()
-        ray.shutdown()
 
 
 def _stop_serve_handles() -> None:
@@ -335,14 +381,11 @@ def join_from_side(address: str | None, gcs: str, submission: str) -> str:
     return ray.get_runtime_context().get_job_id()
 
 
-def keep_connected(address: str, submission: Path) -> None:
-    """Join the cluster at ``address`` now and stay joined across runs (watch's runner): the runs'
-    ``start_ray`` reuse the connection, ``stop_ray`` leaves it open."""
-    global _kept_address
+def join(address: str, submission: Path) -> None:
+    """Join the cluster at ``address`` for ``submission`` (watch's runner, before its first ``RaySession(keep=True)``)."""
     import ray
 
     _connect(ray, submission, address, None)
-    _kept_address = address
 
 
 def _connect(ray, submission: Path, address: str | None, num_cpus: int | None) -> None:

@@ -1,6 +1,7 @@
 """What the plugin knows during one grading run, and the student's side of each lesson graded there."""
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -10,10 +11,8 @@ import pytest
 from graders.engine import course, feedback, outcomes, progress, results, stream, student_user, terminal
 from graders.engine.catalog import CheckInfo
 from graders.engine.datasets import DataSets
-from graders.engine.polling import port_answers
 from graders.engine.raysession import (AUTH_MODE, EXIT_RAY_UNAVAILABLE, RayCluster, RayUnavailable, driver_env,
-                                       join_from_side, start_ray, stop_ray)
-from graders.engine.serving import start_serve
+                                       RaySession, join_from_side)
 from graders.engine.student_side import Remote, StudentError, StudentSide
 from graders.engine.submission import LessonNotStarted, LessonUnavailable, lesson_file, untouched_file
 from graders.engine.watchdog import check_clock_paused
@@ -35,9 +34,7 @@ class GradingState:
         self.checks: dict[str, results.CheckResult] = {}
         self.hidden_skipped: dict[str, float] = {}
         self.run_token = uuid.uuid4().hex[:8]
-        self.restart_ray = None  # how this run started Ray (set once it did), to start it again
-        self.ray_gcs: str | None = None  # the address of the run's Ray, as it started it
-        self.serve_port: int | None = None  # the port of the run's Serve proxy, once started
+        self.ray: RaySession | None = None  # the run's Ray, once started
         self.sides: dict[str, StudentSide] = {}  # a lesson graded on the student's side: its process
         self.side_modules: dict[str, Remote | LessonUnavailable] = {}  # and its module there, or why not
         try:
@@ -145,7 +142,7 @@ class GradingState:
             if not address and side.env.get(AUTH_MODE) != os.environ.get(AUTH_MODE):
                 side.env = {**side.env, AUTH_MODE: os.environ.get(AUTH_MODE, "")}  # Ray chose another mode
                 side.restart()
-            side.on_start(join_from_side, address, self.ray_gcs, str(self.submission),
+            side.on_start(join_from_side, address, self.ray.gcs, str(self.submission),
                           then=lambda job: setattr(side, "ray_job", job))
         return side
 
@@ -154,44 +151,40 @@ class GradingState:
             side.stop()
 
     # -- the run's Ray -----------------------------------------------------------------------------
-    def start_ray(self, *, address: str | None, use_gpu: str, storage: str, given_storage: str | None) -> RayCluster:
-        """Start or join the run's Ray (again, after a student's code stopped it: ``restore_ray``)."""
-        try:
-            with check_clock_paused():  # importing Ray too: a check's budget is the student's, from its first check on
-                import ray
-
-                cluster = start_ray(submission=self.submission, storage_path=storage, address=address,
-                                    use_gpu=use_gpu, shared_storage=bool(given_storage))
-                self.data.reach(cluster.nodes)  # several nodes: each data set is copied to each
-        except RayUnavailable as exc:
-            stream.write(self.stream_path, {"ray_unavailable": str(exc)})
-            pytest.exit(f"grading could not run: {exc}", returncode=EXIT_RAY_UNAVAILABLE)
-        self.ray_gcs = ray.get_runtime_context().gcs_address
-        self.restart_ray = lambda: self.start_ray(address=address, use_gpu=use_gpu, storage=storage,
-                                                  given_storage=given_storage)
+    def start_ray(self, session: RaySession) -> RayCluster:
+        """Start or join the run's Ray (``session``); a run that cannot stops here, saying why."""
+        self.ray = session
+        with self._or_exit(), check_clock_paused():  # importing Ray too: a check's budget is the student's
+            cluster = session.start()
+            self.data.reach(cluster.nodes)  # several nodes: each data set is copied to each
         return cluster
+
+    def serve(self) -> str:
+        """Start Serve's proxy on a free loopback port (a Serve already running keeps its own); its base URL."""
+        with check_clock_paused():
+            return self.ray.serve()
 
     def restore_ray(self) -> None:
         """Start the run's Ray (and Serve, on its port) again if a student's code stopped or replaced it:
         what one lesson does to Ray costs that lesson's checks, never a later lesson's."""
-        if self.restart_ray is None:
-            return
-        import ray
-
-        with check_clock_paused():
-            restarted = not (ray.is_initialized() and ray.get_runtime_context().gcs_address == self.ray_gcs)
-            if restarted:
-                if ray.is_initialized():  # an instance the student's code started on its own
-                    ray.shutdown()
-                self.restart_ray()
-            if self.serve_port is not None and (restarted or not port_answers(self.serve_port)):
-                start_serve(self.serve_port)
+        if self.ray is not None:
+            with self._or_exit(), check_clock_paused():
+                self.ray.restore()
 
     def stop_ray(self) -> None:
-        self.restart_ray = None
         with check_clock_paused():  # in the last check's teardown: never its budget
             self.stop_sides()  # their drivers first
-            stop_ray()
+            if self.ray is not None:
+                self.ray.stop()
+        self.ray = None
+
+    @contextlib.contextmanager
+    def _or_exit(self):
+        try:
+            yield
+        except RayUnavailable as exc:
+            stream.write(self.stream_path, {"ray_unavailable": str(exc)})
+            pytest.exit(f"grading could not run: {exc}", returncode=EXIT_RAY_UNAVAILABLE)
 
 
 def temporary_files_in_storage(config: pytest.Config) -> None:

@@ -79,7 +79,7 @@ def serve_runs(folder: Path, address: str) -> None:
     answer = os.fdopen(os.dup(1), "w", buffering=1)  # pytest and Ray write to fds 1 and 2: the run's log
     between_runs = os.dup(2)  # the runner's log
     os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # each run's side compiles a saved file again, even within the second
-    raysession.keep_connected(address, folder)
+    raysession.join(address, folder)
     for lesson in course.lessons():
         __import__(f"{course.PACKAGE}.{lesson}")
     warm_ups = _warm_ups(folder)
@@ -135,7 +135,7 @@ def check_once(folder: Path, lesson: course.Lesson, runner: Runner) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         stream_path, log = Path(tmp) / "stream.jsonl", Path(tmp) / "run.log"
         args = grade.pytest_args(directory=folder, lessons=[lesson], ray_address=runner.address, all_checks=False,
-                                 extra=["-x", "--results-stream", str(stream_path)])
+                                 extra=["-x", "--keep-ray", "--results-stream", str(stream_path)])
         finished = runner.run(args, log)
         streamed = stream.read(stream_path)
         said = log.read_text(errors="replace") if log.exists() else ""
