@@ -32,7 +32,7 @@ from pathlib import Path
 KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
-from graders.engine import stream as stream_module  # noqa: E402
+from graders.engine.reporting import stream as stream_module  # noqa: E402
 
 TARGETS = {"grade_s": 120, "overhead_ratio": 1.10, "lesson_budget_s": {
     "lesson1_taxi": 90, "lesson2_train": 60, "lesson3_tune": 60, "lesson4_data": 45, "lesson5_serve": 60}}
@@ -135,7 +135,7 @@ def bench_watch(tmp: Path, lesson: str = "lesson4_data", done: tuple[str, ...] =
     finally:
         watch.send_signal(2)
         watch.wait(timeout=60)
-    cold_s, proc = timed([sys.executable, "-m", "pytest", "-p", "graders.engine.plugin", str(folder / f"{lesson}.py"),
+    cold_s, proc = timed([sys.executable, "-m", "pytest", "-p", "graders.engine.grading.plugin", str(folder / f"{lesson}.py"),
                           "-k", check, "-q", "-p", "no:cacheprovider"])
     return {"watch_save_to_verdict_s": round(seconds[0], 1), "watch_next_save_s": round(seconds[1], 1),
             "watch_editing_s": editing_s, "watch_screen": screens[0][-300:], "watch_screens_agree": len({x.rpartition("(")[0] for x in screens}) == 1,

@@ -10,6 +10,7 @@ per lesson (Ray's start counted apart).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -22,7 +23,7 @@ sys.path[:0] = [str(SOLUTIONS), str(KIT)]
 
 import fixtures  # noqa: E402
 from graders.engine import course  # noqa: E402
-from graders.engine.raysession import RaySession, free_port  # noqa: E402
+from graders.engine.grading.raysession import RaySession, driver_env, free_port  # noqa: E402
 
 
 def lesson1(storage: str) -> None:
@@ -126,6 +127,7 @@ def main() -> int:
     seconds = {}
     with tempfile.TemporaryDirectory() as storage:
         start = time.monotonic()
+        os.environ.update(driver_env(SOLUTIONS, embedded=True))  # this script is the driver, as a student's side is
         RaySession(submission=SOLUTIONS, storage_path=Path(storage)).start()
         port = free_port()
         serve.start(http_options={"host": "127.0.0.1", "port": port})

@@ -6,7 +6,7 @@
 #    --no-install grades with the python on PATH as it is;
 # 2. grades solutions/ with --use-gpu yes, and prints the score per lesson and the wall time;
 # 3. proves that each GPU path ran on the GPU: every Ray worker records the GPU ids Ray gave it and the
-#    CUDA device it used (GRADERS_GPU_PROOF, graders/engine/worker_site/gpu_proof.py). With fewer than two
+#    CUDA device it used (GRADERS_GPU_PROOF, graders/engine/grading/worker_site/gpu_proof.py). With fewer than two
 #    GPUs the lesson 2 grader trains on the CPU (DDP needs a device per worker), so its Train worker is
 #    proved by bench/gpu_train_probe.py (one GPU worker) instead.
 # Writes results.json, report.md, gpu_proof.json, gpu_check.json and the logs under $OUT when it is set.
@@ -57,7 +57,7 @@ python - "$out" "$proof" <<'PY'
 import json, os, sys
 from pathlib import Path
 
-from graders.engine.worker_site import gpu_proof
+from graders.engine.grading.worker_site import gpu_proof
 
 out, proof = Path(sys.argv[1]), sys.argv[2]
 short = []

@@ -19,7 +19,7 @@ KIT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(KIT))
 
 import fixtures  # noqa: E402
-from graders.engine.raysession import RaySession  # noqa: E402
+from graders.engine.grading.raysession import RaySession  # noqa: E402
 
 
 def main(submission: Path) -> int:

@@ -32,8 +32,8 @@ def measure(submission: Path, seeds: list[int]) -> list[float]:
 
     from graders import lesson2_train as grader
     from graders.engine import course
-    from graders.engine.datasets import DataSets
-    from graders.engine.raysession import RaySession
+    from graders.engine.grading.datasets import DataSets
+    from graders.engine.grading.raysession import RaySession
     from ray.util.queue import Queue
 
     budget = course.lessons()[LESSON].thresholds["training_budget"]

@@ -1,4 +1,4 @@
 """``python -m graders``: the instructor's and student's command line."""
-from graders.engine.cli import main
+from graders.engine.commands.cli import main
 
 raise SystemExit(main())

@@ -25,9 +25,10 @@ import pandas as pd
 import pytest
 import xgboost
 
-from graders.engine import check, probes, shapes
-from graders.engine.serving import handle_answer
-from graders.engine.student_side import type_name
+from graders.engine import check
+from graders.engine.grading import probes, shapes
+from graders.engine.grading.serving import handle_answer
+from graders.engine.grading.student_side import type_name
 
 LABEL = "is_big_tip"
 FEATURES = ["passenger_count", "trip_distance", "fare_amount", "trip_duration", "hour", "day_of_week"]
@@ -271,11 +272,11 @@ def ray_frames(frames, parts: int = 4) -> tuple:
     return tuple(ray_dataset(frame, parts) for frame in frames)
 
 
-def num_train_workers(ray_cluster, wanted: int) -> int:
+def num_train_workers(ray_instance, wanted: int) -> int:
     """Workers for a fit: ``wanted``, or fewer when each needs a GPU and the cluster has fewer."""
     import ray
 
-    return max(1, min(wanted, int(ray.cluster_resources().get("GPU", 0)))) if ray_cluster.use_gpu else wanted
+    return max(1, min(wanted, int(ray.cluster_resources().get("GPU", 0)))) if ray_instance.use_gpu else wanted
 
 
 # -- load_and_split ------------------------------------------------------------------------------
@@ -377,11 +378,11 @@ def test_split_other_data(student, data, storage_path, thresholds):
 
 # -- build_trainer -------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def fitted(student, student_side, ray_cluster, frames, storage_path, use_gpu):
+def fitted(student, student_side, ray_instance, frames, storage_path, use_gpu):
     """One real fit of the student's trainer on the grader's split (on its side): (workers, the result's
     metrics, ``model_facts`` of its checkpoint)."""
     train_ds, valid_ds = student_side.apply(ray_frames, frames)
-    workers = num_train_workers(ray_cluster, 2)
+    workers = num_train_workers(ray_instance, 2)
     trainer = student.build_trainer(train_ds, valid_ds, params=dict(TRAIN_PARAMS), num_boost_round=NUM_BOOST_ROUND,
                                     num_workers=workers, use_gpu=use_gpu, storage_path=storage_path,
                                     name="lesson1-fit")

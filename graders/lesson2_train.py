@@ -37,8 +37,9 @@ import torch
 from torchvision.datasets import MNIST
 from torchvision.transforms import Compose, Normalize, ToTensor
 
-from graders.engine import check, shapes
-from graders.engine.student_side import described, rebuilt, type_name
+from graders.engine import check
+from graders.engine.grading import shapes
+from graders.engine.grading.student_side import described, rebuilt, type_name
 
 NUM_WORKERS = 2
 NUM_CLASSES = 10

@@ -36,8 +36,9 @@ import numpy as np
 import pytest
 from ray import tune
 
-from graders.engine import check, probes, shapes, skip_without_cuda
-from graders.engine.student_side import described, rebuilt
+from graders.engine import check, skip_without_cuda
+from graders.engine.grading import probes, shapes
+from graders.engine.grading.student_side import described, rebuilt
 
 # The linear trainable's two runs: a sensible rate with enough epochs to reach the noise, then a small
 # rate stopped far above it, where the rmse shows the rate it was trained at.
@@ -661,7 +662,7 @@ def fitted(tuner) -> dict:
 
 
 @pytest.fixture(scope="module")
-def tuner_run(student, student_side, roots, use_gpu, storage_path, ray_cluster):
+def tuner_run(student, student_side, roots, use_gpu, storage_path, ray_instance):
     """The student's tuner, built on the grader's trainable (placement groups counted around it), then fitted."""
     before = placement_groups()
     kwargs = {"data_root": roots.paths[0], **TUNER, "use_gpu": use_gpu, "storage_path": storage_path}

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graders.engine import check, probes, shapes
+from graders.engine import check
+from graders.engine.grading import probes, shapes
 
 POOL_SIZE = 3  # actors of the graded predict run: neither the contract's default (1) nor the course's (2)
 GPUS_PER_ACTOR = 0.25  # when grading on GPUs

@@ -41,9 +41,10 @@ import numpy as np
 import pytest
 import requests
 
-from graders.engine import check, shapes, wait_for
-from graders.engine.serving import answered, handle_answer
-from graders.engine.student_side import described, rebuilt, type_name
+from graders.engine import check, wait_for
+from graders.engine.grading import shapes
+from graders.engine.grading.serving import answered, handle_answer
+from graders.engine.grading.student_side import described, rebuilt, type_name
 
 PER_DIGIT = 10  # images of each digit in one request: 100 images, the course's 100 handle calls
 GPU_SHARE = 0.1  # GPUs per classifier replica when grading on a GPU cluster

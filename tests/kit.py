@@ -15,7 +15,7 @@ MUTANTS = Path(__file__).parent / "mutants"
 VARIANTS = Path(__file__).parent / "variants"
 REACH = Path(__file__).parent / "reach.json"
 """For each check, the student's names it reads, as the reference's grading recorded them."""
-REACH_REFRESH = ("Refresh it: rm tests/reach.json; python -m graders grade solutions -p graders.engine.reach "
+REACH_REFRESH = ("Refresh it: rm tests/reach.json; python -m graders grade solutions -p graders.engine.grading.reach "
                  "--record-reach tests/reach.json")
 
 

@@ -81,7 +81,7 @@ def test_outputs_and_resume(batch):
 
 def test_batch_on_a_cluster_runs_each_submission_as_a_ray_job(tmp_path):
     """A real head on loopback (`ray start --head`), submissions graded through its job API."""
-    from graders.engine.cluster import local_head
+    from graders.engine.grading.local_head import local_head
 
     root = tmp_path / "class"
     for student in ("alice", "erin"):
@@ -99,7 +99,7 @@ def test_batch_on_a_cluster_runs_each_submission_as_a_ray_job(tmp_path):
 
 def test_a_ray_job_past_its_limit_keeps_its_finished_checks(tmp_path):
     """The job prints each result as it is written: stopping it at the limit loses only what was running."""
-    from graders.engine.cluster import local_head
+    from graders.engine.grading.local_head import local_head
 
     out = tmp_path / "gradebook.csv"
     with local_head(dashboard=True) as head:
@@ -119,9 +119,9 @@ def test_cluster_calls_are_retried_while_the_dashboard_is_not_answering():
 
     import requests
 
-    from graders.engine.stream import GradingFailed
-    from graders.engine.jobs import patiently
-    from graders.engine.raysession import free_port
+    from graders.engine.reporting.stream import GradingFailed
+    from graders.engine.commands.jobs import patiently
+    from graders.engine.grading.raysession import free_port
 
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
@@ -157,7 +157,7 @@ from ray.util.state import get_actor
 from ray.util.state.exception import RayStateApiException
 
 if sys.argv[1:] == ["embedded"]:
-    from graders.engine import raysession
+    from graders.engine.grading import raysession
     raysession.RaySession(submission=Path.cwd(), storage_path=Path.cwd()).start()
 else:
     ray.init(address=sys.argv[1] if sys.argv[1:] else None)
@@ -192,7 +192,7 @@ def test_two_heads_and_an_embedded_ray_on_one_machine_each_keep_to_themselves(tm
 
     from ray.job_submission import JobSubmissionClient
 
-    from graders.engine.cluster import local_head
+    from graders.engine.grading.local_head import local_head
 
     probe = tmp_path / "probe.py"
     probe.write_text(STATE_API_PROBE)

@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 import kit
-from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, FAST_RAY_ENV, STATE_API, free_port, worker_pythonpath
+from graders.engine.grading.raysession import EXIT_RAY_UNAVAILABLE, FAST_RAY_ENV, STATE_API, free_port, worker_pythonpath
 
 pytestmark = pytest.mark.xdist_group("cluster")  # the module runs whole on one xdist worker (tests/conftest.py)
 NEEDS_ROOT = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),

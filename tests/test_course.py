@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 
 import kit
-from graders.engine import assign, catalog, course, release
-from graders.engine.catalog import MAX_HINT_STEPS
+from graders.engine.commands import assign, release
+from graders.engine.grading import catalog
+from graders.engine import course
+from graders.engine.grading.catalog import MAX_HINT_STEPS
 
 LESSONS = list(course.lessons().values())
 
@@ -54,7 +56,7 @@ def test_hidden_checks_sit_in_hidden_regions():
 def reference(tmp_path_factory) -> dict:
     """The reference solutions, graded once, every lesson, with the student's names each check reads."""
     reach = tmp_path_factory.mktemp("reach") / "reach.json"
-    result = kit.grade(kit.KIT / "solutions", extra=["-p", "graders.engine.reach", "--record-reach", str(reach)])
+    result = kit.grade(kit.KIT / "solutions", extra=["-p", "graders.engine.grading.reach", "--record-reach", str(reach)])
     result["reach"] = json.loads(reach.read_text())
     return result
 

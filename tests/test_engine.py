@@ -195,7 +195,7 @@ def test_data_given_with_the_data_option_feeds_every_public_read(tmp_path):
     """Files other than the kit's (other rows, another size, another folder) are what every seed-0 read
     gets, options included; hidden seeds stay the kit's."""
     import fixtures
-    from graders.engine.datasets import DataSets
+    from graders.engine.grading.datasets import DataSets
 
     given = kit.other_data(tmp_path)
     data = DataSets(kit.data_args(given)[1::2])

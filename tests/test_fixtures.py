@@ -12,6 +12,7 @@ import xgboost
 
 import fixtures
 from fixtures import taxi_gen
+from graders.engine.grading.raysession import embedded_env
 
 TAXI_SCHEMA = [("passenger_count", pa.float64()), ("trip_distance", pa.float64()),
                ("fare_amount", pa.float64()), ("trip_duration", pa.int64()), ("hour", pa.int64()),
@@ -25,13 +26,22 @@ def ray_session(tmp_path_factory):
     """An embedded Ray shared by the module's tests, started as the graders start theirs."""
     import ray
 
-    from graders.engine.raysession import RaySession
+    from graders.engine.grading.raysession import RaySession
 
-    saved = dict(os.environ)  # a session sets Ray's settings for this process and its workers
+    before = dict(os.environ)
     with RaySession(submission=tmp_path_factory.mktemp("no-submission"), storage_path=tmp_path_factory.mktemp("storage")):
+        ENVIRON_CHANGES.update({k: os.environ.get(k) for k in {*before, *os.environ} if before.get(k) != os.environ.get(k)})
         yield ray
-    os.environ.clear()
-    os.environ.update(saved)
+
+
+ENVIRON_CHANGES: dict[str, str | None] = {}  # what starting the session changed in this process's environment
+
+
+def test_starting_ray_leaves_the_graders_environment_as_it_was(ray_session):
+    """The kit's settings for Ray (``embedded_env``) reach the processes Ray starts (raylet, workers), not the
+    grader's own environment. (Ray sets a few of its own as it starts, such as its authentication mode.)"""
+    kit_settings = set(embedded_env(pathlib.Path.cwd()))
+    assert kit_settings and not set(ENVIRON_CHANGES) & kit_settings, ENVIRON_CHANGES
 
 
 def auc(labels, scores) -> float:

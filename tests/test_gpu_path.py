@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 import kit
-from graders.engine.raysession import EXIT_RAY_UNAVAILABLE, LOGICAL_GPUS
-from graders.engine.worker_site import gpu_proof
+from graders.engine.grading.raysession import EXIT_RAY_UNAVAILABLE, LOGICAL_GPUS
+from graders.engine.grading.worker_site import gpu_proof
 
 HERE = Path(__file__).parent
 FAKE = {"GRADERS_PACKAGE": "fakegraders", "PYTHONPATH": str(HERE / "fakecourse")}

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 import kit
-from graders.engine import raysession
-from graders.engine.raysession import LESSONS_MIN_CPUS
+from graders.engine.grading import raysession
+from graders.engine.grading.raysession import LESSONS_MIN_CPUS
 
 GIB = 2**30
 UNLIMITED_V1 = "9223372036854771712"  # memory.limit_in_bytes of a cgroup v1 without a limit
@@ -80,7 +80,7 @@ def test_no_limit_leaves_the_affinity_and_the_machines_memory(tmp_path):
 SIZED = """
 import json, sys, ray
 from pathlib import Path
-from graders.engine import raysession
+from graders.engine.grading import raysession
 sized = raysession.embedded_resources()
 with raysession.RaySession(submission=Path(sys.argv[1]), storage_path=Path(sys.argv[1])):
     print(json.dumps({"usable": raysession.usable_cpus(), "sized": sized, "ray": ray.cluster_resources()}))

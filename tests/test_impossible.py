@@ -12,7 +12,7 @@ import fnmatch
 import pytest
 
 import kit
-from graders.engine.raysession import embedded_cpus
+from graders.engine.grading.raysession import embedded_cpus
 from test_engine import CORPUS, FAKE
 
 IMPOSSIBLE = {  # check -> what its message says was asked (a glob)
@@ -71,16 +71,16 @@ def test_the_cluster_watch_interrupts_a_grader_started_in_the_background(monkeyp
     import signal
     import time
 
-    from graders.engine import watchdog
+    from graders.engine.grading import stopping
 
     withdrawn = []
-    request = watchdog.Request("a group", "asked for too much", lambda: withdrawn.append(True))
-    monkeypatch.setattr(watchdog, "impossible_requests", lambda looks=None: [] if withdrawn else [request])
+    request = stopping.Request("a group", "asked for too much", lambda: withdrawn.append(True))
+    monkeypatch.setattr(stopping, "impossible_requests", lambda looks=None: [] if withdrawn else [request])
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         started = time.monotonic()
-        with pytest.raises(watchdog.Stopped, match="asked for too much"):
-            with watchdog.Guard("over budget"):
+        with pytest.raises(stopping.Stopped, match="asked for too much"):
+            with stopping.Guard("over budget"):
                 while time.monotonic() - started < 10:  # a wait that checks for signals, as ray.get's does
                     time.sleep(0.05)
         assert withdrawn, "the watch did not withdraw the request"  # the wait itself would end without Stopped

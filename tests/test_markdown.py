@@ -17,7 +17,8 @@ import pytest
 from markdown_it import MarkdownIt
 
 import kit
-from graders.engine import course, feedback, stream
+from graders.engine import course
+from graders.engine.reporting import feedback, stream
 
 COMMONMARK = MarkdownIt("commonmark")
 SGR = re.compile(r"\x1b\[[0-9;]*m")  # the colour codes Ray's errors carry

@@ -26,7 +26,8 @@ from typing import Callable
 import pytest
 
 import kit
-from graders.engine import catalog, course
+from graders.engine.grading import catalog
+from graders.engine import course
 
 LESSONS = [l.name for l in course.lessons().values()]
 

@@ -18,7 +18,8 @@ import nbformat
 import pytest
 
 import kit
-from graders.engine import assign, notebook
+from graders.engine.commands import assign
+from graders.engine import notebook
 
 FAKECOURSE = Path(__file__).parent / "fakecourse"
 FAKE = {"GRADERS_PACKAGE": "fakegraders", "PYTHONPATH": os.pathsep.join([str(kit.KIT), str(FAKECOURSE)])}

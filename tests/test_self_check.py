@@ -18,7 +18,8 @@ from pathlib import Path
 import nbformat
 
 import kit
-from graders.engine import course, notebook, release
+from graders.engine import course, notebook
+from graders.engine.commands import release
 
 FAKE = {"GRADERS_PACKAGE": "fakegraders", "PYTHONPATH": str(Path(__file__).parent / "fakecourse")}
 FULL = re.compile(r"^(lesson\d_\w+)::(\w+): [\d.]+ / [\d.]+ points \(", re.M)  # terminal.in_full's first line
@@ -28,7 +29,7 @@ MAX_LINES_BEFORE_SCORE = 15
 
 def self_check(*args: str, cwd: Path = kit.KIT, env: dict | None = None, timeout: float = 900):
     """``python -m pytest ARGS`` as a student runs it, the engine's plugin loaded."""
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "graders.engine.plugin", "-p", "no:cacheprovider",
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "graders.engine.grading.plugin", "-p", "no:cacheprovider",
                            *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env={**kit.os.environ, **(env or {})})
 
@@ -109,7 +110,7 @@ def test_a_hints_steps_come_out_in_order_and_are_recorded(tmp_path):
 
 def catalog_checks_of_fake() -> list[dict]:
     """The fake course's checks, read in a process that imports it (the catalog is per package)."""
-    code = ("import json; from graders.engine import catalog; "
+    code = ("import json; from graders.engine.grading import catalog; "
             "print(json.dumps([{'name': c.name, 'hints': c.hints} for c in catalog.checks('lesson1_fake')]))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=kit.KIT, capture_output=True, text=True,
                           env={**kit.os.environ, **FAKE}, timeout=120)

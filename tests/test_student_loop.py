@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import kit
-from graders.engine import catalog
+from graders.engine.grading import catalog
 
 HERE = Path(__file__).parent
 FAKE = {"GRADERS_PACKAGE": "fakegraders", "PYTHONPATH": str(HERE / "fakecourse")}

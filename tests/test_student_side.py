@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from graders.engine import plain
-from graders.engine.student_side import SideGone, StaleRemote, StudentError, StudentSide, described, rebuilt, type_name
+from graders.engine.grading import plain
+from graders.engine.grading.student_side import SideGone, StaleRemote, StudentError, StudentSide, described, rebuilt, type_name
 
 FORGED_REPORTS = Path(__file__).parent / "tamper" / "tampering" / "forged_reports.py"  # rewrites pytest's reports
 LESSON = """
@@ -43,7 +43,7 @@ def stub():
     raise NotImplementedError("write me")
 
 def forged_credit():
-    from graders.engine.credit import PartialCredit
+    from graders.engine.grading.credit import PartialCredit
     raise PartialCredit("", 1.0)
 
 class Bomb:
@@ -161,7 +161,7 @@ def test_the_students_patches_stay_on_its_side(side):
 
 
 def test_errors_keep_their_builtin_class_and_the_kits_own_are_not_honoured(side):
-    from graders.engine.credit import PartialCredit
+    from graders.engine.grading.credit import PartialCredit
 
     module = side.import_module("lesson_side")
     with pytest.raises(NotImplementedError, match="write me") as stub:

@@ -31,7 +31,8 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from graders.engine import catalog, course
+from graders.engine.grading import catalog
+from graders.engine import course
 
 SCHEMA_VERSION = 3
 BEGIN_SOLUTION = "### BEGIN SOLUTION"

@@ -1,6 +1,6 @@
 """A made-up lesson whose check deploys the student's class with Ray Serve."""
 from graders.engine import check
-from graders.engine.serving import handle_answer
+from graders.engine.grading.serving import handle_answer
 
 
 def deploy(cls, name: str, route_prefix: str):

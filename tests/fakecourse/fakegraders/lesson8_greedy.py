@@ -15,13 +15,13 @@ def in_workers(fn, inputs: list) -> list:
 
 
 @check(points=1)
-def test_ready(student, ray_cluster, serve_apps):
+def test_ready(student, ray_instance, serve_apps):
     """Starts Ray and Serve: the time the checks below take is their own."""
     assert student.double(2) == 4
 
 
 @pytest.fixture(scope="module")
-def reservation(student, ray_cluster):
+def reservation(student, ray_instance):
     return student.reserve(num_workers=2)
 
 
@@ -57,7 +57,7 @@ def test_tune_fit(student, storage_path):
 
 
 @check(points=1)
-def test_data_actor(student, ray_cluster):
+def test_data_actor(student, ray_instance):
     student.data_actor()
 
 
@@ -68,33 +68,33 @@ def test_serve_replica(student, serve_apps):
 
 
 @check(points=1)
-def test_task(student, ray_cluster):
+def test_task(student, ray_instance):
     student.task()
 
 
 @check(points=1)
-def test_actor(student, ray_cluster):
+def test_actor(student, ray_instance):
     student.actor()
 
 
 @check(points=1)
-def test_waits_its_turn(student, ray_cluster):
+def test_waits_its_turn(student, ray_instance):
     """Requests the cluster can meet, once what holds its CPUs lets go: none is impossible."""
-    assert student.wait_turn(ray_cluster.num_cpus) == "served"
+    assert student.wait_turn(ray_instance.num_cpus) == "served"
 
 
 @check(points=1)
-def test_pool_larger_than_cluster(student, ray_cluster):
+def test_pool_larger_than_cluster(student, ray_instance):
     """An actor pool larger than the cluster runs on the actors that fit (Ray Data starts them as it can)."""
-    assert student.pool_of(4 * ray_cluster.num_cpus) == [2 * i for i in range(8)]
+    assert student.pool_of(4 * ray_instance.num_cpus) == [2 * i for i in range(8)]
 
 
 @check(points=1)
-def test_after(student, student_side, ray_cluster):
+def test_after(student, student_side, ray_instance):
     """Every CPU free again, no group left waiting: what the checks above asked for is gone."""
     import ray
 
-    cpus = ray_cluster.num_cpus
+    cpus = ray_instance.num_cpus
     wait_for(lambda: ray.available_resources().get("CPU") == cpus, timeout=10, what=f"all {cpus} CPUs free")
     pending = [g for g in ray.util.placement_group_table().values() if g["state"] != "REMOVED"]
     assert not pending, f"placement groups left: {pending}"
@@ -103,5 +103,5 @@ def test_after(student, student_side, ray_cluster):
 
 @check(points=1)
 @pytest.mark.timeout(20)
-def test_waits(student, ray_cluster):
+def test_waits(student, ray_instance):
     assert student.wait_on_ray() == "done"

@@ -2,8 +2,8 @@
 grader's assertions, wherever it can reach them, with functions that assert nothing."""
 BREAKS = ["split_partition", "split_other_data"]
 
-import graders.engine.probes as _probes  # noqa: E402
-import graders.engine.shapes as _shapes  # noqa: E402
+import graders.engine.grading.probes as _probes  # noqa: E402
+import graders.engine.grading.shapes as _shapes  # noqa: E402
 import graders.lesson1_taxi as _grader  # noqa: E402
 
 

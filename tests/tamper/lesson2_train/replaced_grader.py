@@ -2,7 +2,7 @@
 grader's assertions and references, wherever it can reach them, with functions that assert nothing."""
 BREAKS = ["data_loader_normalizes", "data_loader_for_testing", "data_loader_reads_given_root"]
 
-import graders.engine.shapes as _shapes  # noqa: E402
+import graders.engine.grading.shapes as _shapes  # noqa: E402
 import graders.lesson2_train as _grader  # noqa: E402
 
 

@@ -4,6 +4,6 @@ BREAKS = ["tuner_not_run", "tuner_trials", "tuner_best_result", "tuner_trial_res
 
 def build_tuner(*, data_root: str, num_samples: int = 2, num_epochs: int = 1, batch_size: int = 128,
                 use_gpu: bool = False, storage_path: str) -> tune.Tuner:
-    from graders.engine.credit import PartialCredit
+    from graders.engine.grading.credit import PartialCredit
 
     raise PartialCredit("", 1.0)

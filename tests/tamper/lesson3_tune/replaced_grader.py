@@ -2,8 +2,8 @@
 first replaces the grader's assertions, wherever it can reach them, with functions that assert nothing."""
 BREAKS = ["train_pytorch_reports_every_epoch"]
 
-import graders.engine.probes as _probes  # noqa: E402
-import graders.engine.shapes as _shapes  # noqa: E402
+import graders.engine.grading.probes as _probes  # noqa: E402
+import graders.engine.grading.shapes as _shapes  # noqa: E402
 import graders.lesson3_tune as _grader  # noqa: E402
 
 

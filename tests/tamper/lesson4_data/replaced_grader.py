@@ -2,7 +2,7 @@
 reach them, with functions that assert nothing."""
 BREAKS = ["overall_accuracy_matches"]
 
-import graders.engine.shapes as _shapes  # noqa: E402
+import graders.engine.grading.shapes as _shapes  # noqa: E402
 import graders.lesson4_data as _grader  # noqa: E402
 
 

@@ -3,6 +3,6 @@ BREAKS = ["build_composed_app"]
 
 
 def build_composed_app(model_path: str, *, num_gpus: float = 0):
-    from graders.engine.credit import PartialCredit
+    from graders.engine.grading.credit import PartialCredit
 
     raise PartialCredit("", 1.0)

@@ -2,7 +2,7 @@
 the grader's assertions, wherever it can reach them, with functions that assert nothing."""
 BREAKS = ["autoscaling_adds_replicas"]
 
-import graders.engine.shapes as _shapes  # noqa: E402
+import graders.engine.grading.shapes as _shapes  # noqa: E402
 import graders.lesson5_serve as _grader  # noqa: E402
 
 

@@ -1,0 +1,1 @@
+"""Results and their renderings: the results stream, the terminal, feedback messages, a self-check's progress record."""
