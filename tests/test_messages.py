@@ -17,7 +17,7 @@ import pytest
 import kit
 
 FALLBACK = "the check's condition did not hold"  # feedback.describe's words for an assert without message
-SOURCES = sorted((kit.KIT / "graders").glob("lesson*.py")) + [kit.KIT / "graders" / "engine" / name
+SOURCES = sorted((kit.KIT / "graders").glob("lesson*.py")) + [kit.KIT / "graders" / "engine" / "grading" / name
                                                               for name in ("shapes.py", "probes.py")]
 
 

@@ -33,9 +33,6 @@ WORKER_SITE = Path(worker_site.__file__).parent
 # Ray Data reads one parquet file's footer with 32 actors by default, Ray Train starts a preemption
 # watcher actor per fit that a single machine never needs.
 FAST_RAY_ENV = {
-    # Ray starts idle workers for the first driver's job: the grader's, whose own tasks are few (the student's code
-    # runs in the jobs of its sides), so they would cost each grading two processes' start-up for nothing.
-    "RAY_prestart_worker_first_driver": "0",
     "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.1",
     "RAY_DATA_PARQUET_FOOTER_NUM_ACTORS": "1",
     "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER": "0",
