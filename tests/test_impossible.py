@@ -13,7 +13,10 @@ import pytest
 
 import kit
 from graders.engine.grading.raysession import embedded_cpus
+from graders.engine.reporting import stream
 from test_engine import CORPUS, FAKE
+
+BUDGET_S = 60  # lesson8_greedy's check_timeout (tests/fakecourse/fakegraders/course.toml)
 
 IMPOSSIBLE = {  # check -> what its message says was asked (a glob)
     "reserve": "64 workers x {CPU: 1}",
@@ -30,9 +33,13 @@ IMPOSSIBLE = {  # check -> what its message says was asked (a glob)
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, dict]:
-    """Each check of lesson 8 on the greedy submission: its Gradescope test."""
-    result = kit.grade(CORPUS / "greedy", lessons="8", env=FAKE, extra=["--use-gpu", "no"])
-    return {t["name"].removeprefix("lesson8_greedy::"): t for t in result["tests"]}
+    """Each check of lesson 8 on the greedy submission: its Gradescope test, and its seconds (the results stream)."""
+    streamed = tmp_path_factory.mktemp("impossible") / "stream.jsonl"
+    result = kit.grade(CORPUS / "greedy", lessons="8", env=FAKE,
+                       extra=["--use-gpu", "no", "--results-stream", str(streamed)])
+    seconds = {name.removeprefix("lesson8_greedy::"): check.seconds for name, check in stream.read(streamed).finished.items()}
+    return {t["name"].removeprefix("lesson8_greedy::"): {**t, "seconds": seconds.get(t["name"].removeprefix("lesson8_greedy::"))}
+            for t in result["tests"]}
 
 
 @pytest.mark.parametrize("name", IMPOSSIBLE)
@@ -41,6 +48,9 @@ def test_an_impossible_request_fails_its_check_by_the_watch(graded, name):
     said = check["output"].replace("`", "")  # the feedback's markdown quotes names
     assert check["score"] == 0 and fnmatch.fnmatchcase(said, f"*asked for {IMPOSSIBLE[name]}; {offer}: *"), check
     assert "num_workers" in said and "budget" not in said, check  # the watch's words, not the time limit's
+    # Stopped by the watch, not when its budget ran out with the watch's reason kept (an interrupt that did not
+    # end the wait for the side's reply did that): a property of the stop, not a speed target.
+    assert check["seconds"] < BUDGET_S, check
 
 
 def test_a_stopped_fixture_fails_the_next_check_that_shares_it(graded):

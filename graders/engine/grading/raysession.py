@@ -186,7 +186,7 @@ class RaySession:
         self.submission, self.storage_path = Path(submission), str(storage_path)
         self.address = address or os.environ.get("RAY_ADDRESS") or None
         self.use_gpu, self.num_cpus, self.shared_storage, self.keep = use_gpu, num_cpus, shared_storage, keep
-        self.cluster: RayInstance | None = None
+        self.instance: RayInstance | None = None
         self.gcs: str | None = None
         """The address of the instance started or joined, to tell it from one a student's code started."""
         self.serve_port: int | None = None
@@ -206,13 +206,13 @@ class RaySession:
                     raise RayUnavailable(NO_SHARED_STORAGE.format(n=len(nodes), ips=", ".join(sorted(set(nodes.values())))))
                 check_shared_storage(ray, self.storage_path, nodes)
             resources = ray.cluster_resources()
-            self.cluster = RayInstance(self.address, resolve_use_gpu(self.use_gpu, resources.get("GPU", 0)),
-                                      int(resources.get("CPU", 0)), self.storage_path, tuple(nodes) if len(nodes) > 1 else ())
+            self.instance = RayInstance(self.address, resolve_use_gpu(self.use_gpu, resources.get("GPU", 0)),
+                                       int(resources.get("CPU", 0)), self.storage_path, tuple(nodes) if len(nodes) > 1 else ())
         except RayUnavailable:
             self.stop()
             raise
         self.gcs = ray.get_runtime_context().gcs_address
-        return self.cluster
+        return self.instance
 
     def serve(self) -> str:
         """Start Ray Serve's HTTP proxy on a free loopback port (a Serve already running keeps its own); its base URL."""
