@@ -5,8 +5,10 @@ import ast
 import functools
 import json
 import os
+import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from pathlib import Path
 
@@ -19,10 +21,35 @@ REACH_REFRESH = ("Refresh it: rm tests/reach.json; python -m graders grade solut
                  "--record-reach tests/reach.json")
 
 
-def run_graders(*args: str, env: dict | None = None, timeout: float = 1200) -> subprocess.CompletedProcess:
+def run_graders(*args: str, env: dict | None = None, timeout: float = 1200,
+                python: Path | str = sys.executable) -> subprocess.CompletedProcess:
     """Run ``python -m graders ARGS`` from the kit's root, as an instructor would."""
-    return subprocess.run([sys.executable, "-m", "graders", *args], cwd=KIT, capture_output=True, text=True,
+    return subprocess.run([str(python), "-m", "graders", *args], cwd=KIT, capture_output=True, text=True,
                           timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def venv_for_everyone(root: Path, env: dict | None = None) -> tuple[Path, dict]:
+    """A virtual environment in ``root/venv`` that any user may run, which sees this run's dependencies; (its
+    python, the environment it needs). As root, its interpreter is this Python (its standard library, not its
+    packages) hard-linked into ``root/python``: pyenv's lives under /root, 0700, and the unprivileged user
+    that runs students' code as root (Gradescope, ``batch``) must run it. Its libpython's RUNPATH names the
+    original's folder, hence ``LD_LIBRARY_PATH``. ``root`` must be open to that user (not pytest's tmp_path)."""
+    python, needs = Path(sys._base_executable), {}
+    if os.geteuid() == 0:
+        def link(src, dst):
+            try:
+                os.link(src, dst)
+            except OSError:
+                shutil.copy2(src, dst)
+
+        stdlib = Path(sysconfig.get_paths()["stdlib"])  # the base Python's, in a virtual environment too
+        shutil.copytree(Path(sys.base_prefix), root / "python", symlinks=True, copy_function=link,
+                        ignore=lambda folder, names: ["site-packages"] if Path(folder) == stdlib else [])
+        python, needs = root / "python" / "bin" / Path(sys._base_executable).name, {"LD_LIBRARY_PATH": str(root / "python" / "lib")}
+    subprocess.run([str(python), "-m", "venv", "--without-pip", str(root / "venv")], check=True, env={**(env or os.environ), **needs})
+    site = next((root / "venv" / "lib").glob("python*/site-packages"))
+    (site / "kit_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return root / "venv" / "bin" / "python", needs
 
 
 def grade(folder: Path, *, lessons: str | None = None, checks: list[str] | None = None,

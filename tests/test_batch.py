@@ -2,13 +2,18 @@
 
 alice is honest; bob has a syntax error; carol crashes on import; dave loops forever in one check;
 erin calls os._exit inside a check; frank calls ray.shutdown() and serve.shutdown(); grace allocates
-64 GiB. Each gets a clear message and the points it earned, and alice's grade is what she gets alone.
+64 GiB; mallory answers wrong if it can read another submission or the hidden checks, or write the
+gradebook. Each gets a clear message and the points it earned, and alice's grade is what she gets alone.
+Run as root (as CI runs), the batch runs each submission's code as a user of its own.
 """
 from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,13 +22,29 @@ import kit
 
 CLASS = Path(__file__).parent / "submissions" / "batch"
 FAKE = {"GRADERS_PACKAGE": "fakegraders", "PYTHONPATH": str(Path(__file__).parent / "fakecourse")}
+AS_ROOT = os.geteuid() == 0
+CLASS_MODE = CLASS.stat().st_mode & 0o777  # before any batch
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory) -> Path:
+def python() -> tuple[Path, dict]:
+    """A Python the students' users may run (a confined batch's children run as them), and its environment."""
+    shared = Path(tempfile.mkdtemp(prefix="batch-python-"))
+    shared.chmod(0o755)
+    try:
+        yield kit.venv_for_everyone(shared)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def run_batch(python: tuple[Path, dict], *args: str) -> subprocess.CompletedProcess:
+    return kit.run_graders("batch", *args, env={**FAKE, **python[1]}, python=python[0])
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory, python) -> Path:
     out = tmp_path_factory.mktemp("batch") / "gradebook.csv"
-    proc = kit.run_graders("batch", str(CLASS), "--out", str(out), "--jobs", "2", "--lessons", "1,2",
-                           "--limit", "240", env=FAKE)
+    proc = run_batch(python, str(CLASS), "--out", str(out), "--jobs", "2", "--lessons", "1,2", "--limit", "240")
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out
 
@@ -65,18 +86,30 @@ def test_hostile_submissions_get_a_clear_message(batch, student, check, words):
 
 
 # Without lesson 2, a good lesson 1 earns 6; erin's os._exit kills two checks (hidden_add calls add too).
-@pytest.mark.parametrize("student, earned", [("dave", 6 - 1), ("erin", 6 - 2 - 1), ("frank", 7), ("grace", 6 - 1)])
+# mallory: honest when confined; else it reads what is not its own and loses add and hidden_add.
+@pytest.mark.parametrize("student, earned", [("dave", 6 - 1), ("erin", 6 - 2 - 1), ("frank", 7), ("grace", 6 - 1),
+                                             ("mallory", 6 if AS_ROOT else 6 - 2 - 1)])
 def test_hostile_submissions_keep_the_points_they_earned(batch, student, earned):
     assert float(gradebook(batch)[student]["total"]) == pytest.approx(earned)
 
 
-def test_outputs_and_resume(batch):
+def test_outputs_and_resume(batch, python):
     folder = batch.with_suffix("")
     assert (folder / "histogram.png").read_bytes()[:4] == b"\x89PNG"
     assert "| lesson1_fake::add |" in (folder / "summary.md").read_text()
     assert "# Grading report" in (folder / "alice" / "feedback.md").read_text()
-    proc = kit.run_graders("batch", str(CLASS), "--out", str(batch), "--lessons", "1,2", env=FAKE)
-    assert proc.returncode == 0 and "7 already graded" in proc.stdout
+    proc = run_batch(python, str(CLASS), "--out", str(batch), "--lessons", "1,2")
+    assert proc.returncode == 0 and "8 already graded" in proc.stdout
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="a batch confines the students' code only when it runs as root")
+def test_as_root_each_submission_runs_as_its_own_user_and_reaches_nothing_else(batch):
+    folder = batch.with_suffix("")
+    log = (folder / "mallory" / "grading.log").read_text()
+    assert "the student's code runs as graders-student" in log, log[-2000:]
+    assert not list(folder.rglob("mallory-was-here")) and not list(CLASS.rglob("mallory-was-here"))
+    assert folder.stat().st_mode & 0o777 == 0o700 and batch.stat().st_mode & 0o777 == 0o600  # the grades: root's
+    assert CLASS.stat().st_mode & 0o777 == CLASS_MODE  # the class folder's mode, back as it was
 
 
 def test_batch_on_a_cluster_runs_each_submission_as_a_ray_job(tmp_path):

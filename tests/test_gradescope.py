@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 import zipfile
@@ -77,7 +76,7 @@ class Autograder:
 
     zip_path: Path
     root: Path
-    env: dict  # beside CLEAN_ENV: what the copy of this Python in $ROOT/python needs (see python_for_everyone)
+    env: dict  # beside CLEAN_ENV: what the copy of this Python in $ROOT/python needs (see kit.venv_for_everyone)
 
     @property
     def kit(self) -> Path:
@@ -123,27 +122,6 @@ def unpack(zip_path: Path, dest: Path) -> None:
                 path.chmod(info.external_attr >> 16 & 0o777)
 
 
-def python_for_everyone(root: Path) -> tuple[Path, dict]:
-    """As root, this Python (its standard library, not its packages) hard-linked into ``root/python``, where
-    Gradescope's setup.sh installs its own: the student's user runs it (pyenv's lives under /root, 0700).
-    (its interpreter, the environment it needs: its libpython's RUNPATH names the original's folder)."""
-    base = Path(sys.base_prefix)
-    if os.geteuid() != 0:
-        return Path(sys.executable), {}
-
-    def link(src, dst):
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-
-    stdlib = Path(sysconfig.get_paths()["stdlib"])  # the base Python's, in a virtual environment too
-    shutil.copytree(base, root / "python", symlinks=True, copy_function=link,
-                    ignore=lambda folder, names: ["site-packages"] if Path(folder) == stdlib else [])
-    python = root / "python" / "bin" / Path(sys._base_executable).name
-    return python, {"LD_LIBRARY_PATH": str(root / "python" / "lib")}
-
-
 @pytest.fixture(scope="module")
 def autograder(tmp_path_factory) -> Autograder:
     yield from _built(tmp_path_factory.mktemp("gradescope"), "4", TIMEOUT_MIN)
@@ -174,10 +152,7 @@ def _set_up(zip_path: Path, root: Path):
         shutil.copytree(cache, root / "source" / "kit" / "fixtures" / ".cache",
                         ignore=shutil.ignore_patterns("*-s1*", "*-train*", "*.lock"))
     # $ROOT/venv: a virtual environment that sees this run's dependencies (what setup.sh installs on Gradescope)
-    python, env = python_for_everyone(root)
-    subprocess.run([str(python), "-m", "venv", "--without-pip", str(root / "venv")], check=True, env={**CLEAN_ENV, **env})
-    site = next((root / "venv" / "lib").glob("python*/site-packages"))
-    (site / "kit_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    _, env = kit.venv_for_everyone(root, CLEAN_ENV)
     proc = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True, timeout=900,
                           env={**CLEAN_ENV, **env, "AUTOGRADER_ROOT": str(root), "GRADERS_DEPS_PRESENT": "1"})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -24,7 +24,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 import zipfile
@@ -36,7 +35,7 @@ from graders.engine.grading import catalog, student_user
 from graders.engine import course
 from graders.engine.reporting import results, stream
 from graders.engine.reporting.feedback import md_code
-from graders.engine.grading.submission import is_stub
+from graders.engine.grading.submission import runs_student_code
 from graders.engine.grading.supervise import ENDED_MSG, complete, kill_group
 
 ROOT_ENV, LESSONS_ENV, TIMEOUT_ENV = "AUTOGRADER_ROOT", "GRADERS_LESSONS", "GRADERS_TIMEOUT_MIN"
@@ -244,21 +243,6 @@ def run(root: Path, started: float) -> dict:
     return gradescope_result(report, staged, started=started, output=note)
 
 
-def runs_student_code(staged: Path, lessons: list[course.Lesson]) -> bool:
-    """Whether grading ``staged`` runs any of the student's code: a lesson file that compiles and is not the stub.
-    Without one (stubs, syntax errors) no Ray starts for the student's user, and the results come in seconds."""
-    for lesson in lessons:
-        path = staged / f"{lesson.name}.py"
-        if not path.is_file() or is_stub(path, lesson.name):
-            continue
-        try:
-            compile(path.read_bytes(), str(path), "exec")
-        except (SyntaxError, ValueError):
-            continue
-        return True
-    return False
-
-
 STUDENT_DIR = "student"
 """Under ``$AUTOGRADER_ROOT``, run as root: what the student's user reads (its submission, the kit without
 hidden checks), writes (its home, the checkpoints' storage), and nothing else."""
@@ -271,44 +255,16 @@ def staged_folder(root: Path) -> Path:
 
 @contextlib.contextmanager
 def confined(root: Path, staged: Path):
-    """Run as root (Gradescope): make the student's code run as the unprivileged ``student_user.USER``.
-    Yields (options, environment) for ``python -m graders grade``: it joins a Ray head started as that user,
-    its workers and the lessons' student sides import the kit's copy that holds no hidden check. The kit
-    (hidden checks) becomes root's only, as ``run`` made ``work/`` (the results stream) and ``results/``. On the way out the
-    head is stopped and every process of the user killed, so none writes after grading."""
-    from graders.engine.grading.local_head import local_head
-    from graders.engine.grading.raysession import SUBMISSION_ON_WORKERS
-
-    entry = student_user.ensure_user()
-    student = root / STUDENT_DIR
-    student.chmod(0o711)
-    for path in [staged, *staged.rglob("*")]:
-        path.chmod(0o755 if path.is_dir() else 0o644)
-    kit = student_user.stripped_kit(student / "kit", course.KIT_ROOT)
-    home = student_user.own(student / "home", entry)
-    student_user.own(home / "tmp", entry)
-    storage = student / "storage"  # Train's and Tune's checkpoints, the graders' temporary files: see share_temporary_files
-    shutil.rmtree(storage, ignore_errors=True)
-    storage.mkdir()
-    storage.chmod(0o1777)
+    """Run as root (Gradescope): the student's code runs as the unprivileged ``student_user.USER``
+    (``student_user.confined``, in ``root/student``), and the kit with its hidden checks becomes root's
+    only, as ``run`` made ``work/`` (the results stream) and ``results/``."""
     if course.KIT_ROOT.resolve().is_relative_to(root.resolve()):  # the kit Gradescope unpacked, never a checkout
         student_user.lock_down(course.KIT_ROOT)
     else:
         print(f"autograder: the kit ({course.KIT_ROOT}) is outside {root}: its permissions are left as they are, "
               "so the student's user may read its hidden checks", flush=True)
-    user = student_user.StudentUser(entry.pw_name, entry.pw_uid, entry.pw_gid, kit, home)
-    # Ray's own folder: short (its sockets' paths are limited to 107 bytes), the user's.
-    ray_tmp = Path(tempfile.mkdtemp(prefix="graders-ray-"))
-    os.chown(ray_tmp, entry.pw_uid, entry.pw_gid)
-    print(f"autograder: the student's code runs as {entry.pw_name} (uid {entry.pw_uid}), with {kit}", flush=True)
-    try:
-        with local_head(submission=staged, user=user, temp_dir=ray_tmp) as head:
-            env = {**os.environ, SUBMISSION_ON_WORKERS: str(staged.resolve()), **user.exported()}
-            yield ("--ray-address", head.address, "--storage", str(storage)), env
-    finally:
-        killed = student_user.kill_all(entry.pw_uid)
-        print(f"autograder: stopped Ray and {killed} more processes of {entry.pw_name}", flush=True)
-        shutil.rmtree(ray_tmp, ignore_errors=True)
+    with student_user.confined(root / STUDENT_DIR, staged, say=lambda line: print(f"autograder: {line}", flush=True)) as run:
+        yield run
 
 
 def write(result: dict, root: Path) -> Path:

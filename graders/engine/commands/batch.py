@@ -6,6 +6,12 @@ under a wall-clock limit. A shared Ray instance is not safe here: a student's ``
 or ``ray.shutdown()`` would reach every submission graded beside it. With ``--ray-address`` the
 submissions run as Ray Jobs on that cluster instead (``jobs.py``).
 
+Run as root (without ``--ray-address``), each submission's code runs as an unprivileged user of its own
+(one per concurrent grading, ``student_user.slot_user``), on a copy of the submission that only that user
+and root may read, removed after (``Confined``), as on Gradescope. Meanwhile ROOT, the kit's graders
+(hidden checks) and the gradebook's folder are root's only, so no submission reads another's files, the
+hidden checks or the grades, or writes a result.
+
 Nothing already graded is lost: each check's result is streamed to disk as it ends. When a grading
 process dies inside a check (``os._exit``, a crash), that check scores zero with the reason and the
 remaining checks are graded in a new process; past the wall-clock limit, what ran counts and the
@@ -13,22 +19,32 @@ rest scores zero. A student's finished grade is kept; a re-run skips it unless `
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
+import queue
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from graders.engine import course
+from graders.engine.grading import student_user
 from graders.engine.reporting import results, stream
 from graders.engine.reporting.stream import GradingFailed
+from graders.engine.grading.submission import runs_student_code
 from graders.engine.grading.supervise import kill_group, supervise
 
 MEMORY_LIMIT = 8 * 2**30  # bytes of data per process: a runaway allocation fails with MemoryError
+CANNOT_CONFINE = ("graders batch: run as root, a batch runs each submission's code as an unprivileged user, and "
+                  "{user} cannot run this Python ({python}: {why}). Install the kit in a Python every user may run "
+                  "(a virtual environment under /opt, say), or run the batch as a user other than root (the students' "
+                  "code then runs as that user, unconfined).")
 
 
 def grade_one(submission: Path, workdir: Path, *, limit: float, lessons: list[course.Lesson],
@@ -53,9 +69,12 @@ def grade_one(submission: Path, workdir: Path, *, limit: float, lessons: list[co
         raise GradingFailed(f"{submission.name}: {exc}; see {log}. Re-run the batch to retry.") from None
 
 
-def run_local(submission: Path, args: list[str], stream: Path, log: Path, timeout: float) -> bool:
-    """``python -m graders grade`` in a child process group under a memory limit; True if it timed out."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(course.KIT_ROOT), os.environ.get("PYTHONPATH")]))}
+def run_local(submission: Path, args: list[str], stream: Path, log: Path, timeout: float,
+              env: dict | None = None) -> bool:
+    """``python -m graders grade`` in a child process group under a memory limit; True if it timed out.
+    ``env``: its environment (default: this process's)."""
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(course.KIT_ROOT), env.get("PYTHONPATH")]))
     with open(log, "a") as out:
         proc = subprocess.Popen([sys.executable, "-m", "graders", "grade", str(submission.resolve()),
                                  "--results-stream", str(stream), *args], cwd=log.parent, stdout=out,
@@ -69,13 +88,51 @@ def run_local(submission: Path, args: list[str], stream: Path, log: Path, timeou
         return True
 
 
-class Gradebook:
-    """The batch's outputs: per-student results and feedback, the CSV, the class summary."""
+class Confined:
+    """A ``run`` for ``grade_one`` as root: the submission's code runs as the user of a free slot (one per
+    concurrent grading), on a copy in ``areas/<slot>/`` (``student_user.confined``) removed after."""
 
-    def __init__(self, csv_path: Path):
-        self.csv_path = csv_path
+    def __init__(self, areas: Path, jobs: int, lessons: list[course.Lesson]):
+        self.areas, self.slots, self.lessons = areas, queue.SimpleQueue(), lessons
+        for slot in range(jobs):
+            self.slots.put(slot)
+        self.kit = student_user.stripped_kit(areas / "kit", course.KIT_ROOT)  # one for every grading
+
+    def __call__(self, submission: Path, args: list[str], stream: Path, log: Path, timeout: float) -> bool:
+        if not runs_student_code(submission, self.lessons):  # stubs, syntax errors: no code of the student's runs
+            return run_local(submission, args, stream, log, timeout)
+        slot = self.slots.get()
+        area = self.areas / str(slot)
+        try:
+            shutil.rmtree(area, ignore_errors=True)
+            staged = area / submission.name
+            shutil.copytree(submission, staged, symlinks=True)  # a link is read as the student's user, never as root
+            with open(log, "a") as out:
+                def say(line: str) -> None:
+                    print(f"batch: {line}", file=out, flush=True)
+
+                with student_user.confined(area, staged, student_user.slot_user(slot), say=say, kit=self.kit) as (options, env):
+                    return run_local(staged, [*args, *options], stream, log, timeout, env=env)
+        finally:
+            shutil.rmtree(area, ignore_errors=True)
+            self.slots.put(slot)
+
+
+class Gradebook:
+    """The batch's outputs: per-student results and feedback, the CSV, the class summary; ``private``:
+    root's only (a confined batch), the CSV too."""
+
+    def __init__(self, csv_path: Path, private: bool = False):
+        self.csv_path, self.private = csv_path, private
         self.folder = csv_path.with_suffix("")
         self.folder.mkdir(parents=True, exist_ok=True)
+        if private:
+            self.folder.chmod(0o700)
+            self._close_csv()
+
+    def _close_csv(self) -> None:
+        if self.csv_path.exists():
+            self.csv_path.chmod(0o600)
 
     def done(self, student: str) -> results.Report | None:
         path = self.folder / student / "report.json"
@@ -98,6 +155,8 @@ class Gradebook:
             for r in sorted(reports, key=lambda r: r.submission):
                 totals = r.lesson_totals()
                 writer.writerow([r.submission, *[totals.get(n, (0, 0))[0] for n in names], r.score, r.max_score])
+        if self.private:
+            self._close_csv()
         lines = ["# Class summary", "", f"{len(reports)} submissions.", "", "| check | pass rate |", "|---|---:|"]
         rows: dict[str, list[bool]] = {}
         for r in reports:
@@ -146,19 +205,34 @@ def main(*, root: str, out: str, jobs: int = 1, force: bool = False, limit: floa
         print(f"graders batch: {root} is not a folder of submissions", file=sys.stderr)
         return 2
     chosen = course.select(lessons)
-    book = Gradebook(Path(out))
+    confine = os.geteuid() == 0 and not ray_address
+    book = Gradebook(Path(out), private=confine)
     students = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
     reports = {s.name: book.done(s.name) for s in students if not force}
     todo = [s for s in students if reports.get(s.name) is None]
     if len(todo) < len(students):
         print(f"{len(students) - len(todo)} already graded (kept; --force grades them again)")
     started, tty = time.monotonic(), sys.stderr.isatty()
-    run = None
+    run, closed = None, contextlib.ExitStack()
     if ray_address:
         from graders.engine.commands.jobs import job_runner
 
         run = job_runner(ray_address)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    elif confine:
+        users = [student_user.ensure_user(student_user.slot_user(slot)) for slot in range(max(1, jobs))]
+        why = student_user.cannot_run_python(users[0])  # every one of them is an "other" to its files alike
+        if why:
+            print(CANNOT_CONFINE.format(user=users[0].pw_name, python=sys.executable, why=why), file=sys.stderr)
+            return 2
+        # The Ray heads started here for the students' users: their processes inherit the limit from this one.
+        resource.setrlimit(resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT))
+        areas = Path(tempfile.mkdtemp(prefix="graders-batch-"))
+        areas.chmod(0o711)
+        closed.callback(shutil.rmtree, areas, ignore_errors=True)
+        closed.enter_context(student_user.closed_to_others(folder, course.KIT_ROOT / "graders",
+                                                           say=lambda line: print(f"graders batch: {line}", file=sys.stderr)))
+        run = Confined(areas, max(1, jobs), chosen)
+    with closed, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grade_one, s, book.folder / s.name, limit=limit, lessons=chosen,
                                use_gpu=use_gpu, storage=storage, run=run): s for s in todo}
         failed = []

@@ -49,7 +49,7 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
     env = {**os.environ, **FAST_RAY_ENV, "RAY_AUTH_MODE": "disabled"}  # loopback only
     kit = KIT_ROOT if user is None else user.kit
     # worker_site on every head: its agents start in time on a loaded machine (see below).
-    env["PYTHONPATH"] = worker_pythonpath(submission, kit) if submission is not None else worker_pythonpath()
+    env["PYTHONPATH"] = worker_pythonpath(*([submission, kit] if submission is not None else []), kit=kit)
     as_user = {} if user is None else user.popen_kwargs()
     if user is not None:
         env = user.env(env)

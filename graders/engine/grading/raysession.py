@@ -460,9 +460,10 @@ def kit_modules() -> list[str]:
     return sorted({str(Path(graders.__file__).parent), str(Path(fixtures.__file__).parent), str(GRADERS_DIR)})
 
 
-def worker_pythonpath(*folders: Path) -> str:
-    """``PYTHONPATH`` for Ray's processes: ``folders`` (the submission, the kit), then ``worker_site``."""
-    paths = [str(f.resolve()) for f in folders] + [str(WORKER_SITE)]
+def worker_pythonpath(*folders: Path, kit: Path = KIT_ROOT) -> str:
+    """``PYTHONPATH`` for Ray's processes: ``folders`` (the submission, the kit), then ``worker_site`` as ``kit``
+    holds it (a student's user reads its own copy of the kit: the grader's may be closed to it)."""
+    paths = [str(f.resolve()) for f in folders] + [str(kit / WORKER_SITE.relative_to(KIT_ROOT))]
     return os.pathsep.join(paths + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p not in paths])
 
 

@@ -1,22 +1,26 @@
-"""The unprivileged user that runs a submission's code on Gradescope, where everything else runs as root.
+"""The unprivileged user that runs a submission's code when grading runs as root (Gradescope; ``batch``).
 
-``autograder run`` (as root) prepares it: the user ``USER`` (made at image build, and at run time when
-missing), a copy of the kit without hidden checks (``release.build``) that the student's processes import,
-a private home and temporary folder it owns, and a Ray head started as it. The grading run (root) learns of
-it from ``USER_ENV``, ``KIT_ENV`` and ``HOME_ENV`` (``current``) and starts each lesson's student side as it
-(``StudentSide(user=...)``); the head's workers run as it too. What the user may not read or write is
-root's and mode 0700 (``lock_down``): the graders with their hidden checks, the results, the results stream.
-At the end every process of the user is killed (``kill_all``) before results.json is written the last time.
+``confined`` (as root) prepares it for one grading: the user (``USER``, made at image build, and at run
+time when missing; a batch's concurrent gradings each have their own, ``slot_user``), a copy of the kit
+without hidden checks (``release.build``) that the student's processes import, a private home and
+temporary folder it owns, the submission readable by it and root only, and a Ray head started as it. The
+grading run (root) learns of it from ``USER_ENV``, ``KIT_ENV`` and ``HOME_ENV`` (``current``) and starts
+each lesson's student side as it (``StudentSide(user=...)``); the head's workers run as it too. What the
+user may not read or write is root's and mode 0700 (``lock_down``; the caller's): the graders with their
+hidden checks, the results, the results stream. At the end every process of the user is killed
+(``kill_all``) before results are written the last time.
 
 On a laptop (not root) nothing of this happens: ``current()`` is None and grading runs as it always has.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +65,11 @@ def current(environ: os._Environ | dict | None = None) -> StudentUser | None:
         return None
     entry = pwd.getpwnam(name)
     return StudentUser(name, entry.pw_uid, entry.pw_gid, Path(environ[KIT_ENV]), Path(environ[HOME_ENV]))
+
+
+def slot_user(slot: int) -> str:
+    """The user of a batch's ``slot``-th concurrent grading (slot 0: ``USER``, Gradescope's)."""
+    return USER if slot == 0 else f"{USER}-{slot}"
 
 
 def ensure_user(name: str = USER) -> pwd.struct_passwd:
@@ -145,3 +154,82 @@ def kill_all(uid: int) -> int:
                 pass
         time.sleep(0.05)
     return len(killed)
+
+
+def cannot_run_python(entry: pwd.struct_passwd) -> str | None:
+    """Why ``entry`` cannot run this Python with its packages (Ray), or None when it can."""
+    import sys
+
+    try:
+        proc = subprocess.run([sys.executable, "-c", "import ray"], capture_output=True, text=True, timeout=120,
+                              user=entry.pw_uid, group=entry.pw_gid, extra_groups=[], cwd="/")
+    except OSError as exc:  # its interpreter, or a folder on the way, closed to the user
+        return f"{type(exc).__name__}: {exc}"
+    return None if proc.returncode == 0 else (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[-1]
+
+
+def stage_for(staged: Path, entry: pwd.struct_passwd) -> None:
+    """``staged`` (the submission graded) readable by root and ``entry``'s group only, written by neither."""
+    os.chown(staged, 0, entry.pw_gid)
+    staged.chmod(0o750)
+    for path in staged.rglob("*"):
+        if not path.is_symlink():  # a link is followed as the student's user, who may read only what it may
+            os.chown(path, 0, entry.pw_gid)
+            path.chmod(0o750 if path.is_dir() else 0o640)
+
+
+@contextlib.contextmanager
+def confined(area: Path, staged: Path, name: str = USER, say=print, kit: Path | None = None):
+    """Run as root: make the student's code of one grading run as the unprivileged user ``name``.
+
+    ``area`` (root's; made here, passable by anyone) holds what that user reads and writes, and nothing
+    else: ``staged`` (the submission, inside it: readable by the user and root only), the kit without
+    hidden checks (``kit/``), its home (``home/``) and the checkpoints' storage (``storage/``). Yields
+    (options, environment) for ``python -m graders grade``: it joins a Ray head started as the user, and
+    its workers and the lessons' student sides import the kit's copy. On the way out the head is stopped
+    and every process of the user killed, so none writes after grading. ``kit``: a copy already made
+    (``stripped_kit``), which several gradings share."""
+    from graders.engine import course
+    from graders.engine.grading.local_head import local_head
+    from graders.engine.grading.raysession import SUBMISSION_ON_WORKERS
+
+    entry = ensure_user(name)
+    area.mkdir(parents=True, exist_ok=True)
+    area.chmod(0o711)
+    stage_for(staged, entry)
+    kit = kit or stripped_kit(area / "kit", course.KIT_ROOT)
+    home = own(area / "home", entry)
+    own(home / "tmp", entry)
+    storage = area / "storage"  # Train's and Tune's checkpoints, the graders' temporary files (share_temporary_files)
+    shutil.rmtree(storage, ignore_errors=True)
+    storage.mkdir()
+    os.chown(storage, 0, entry.pw_gid)
+    storage.chmod(0o1770)  # the user's and root's: a batch's other users never enter
+    user = StudentUser(entry.pw_name, entry.pw_uid, entry.pw_gid, kit, home)
+    # Ray's own folder: short (its sockets' paths are limited to 107 bytes), the user's.
+    ray_tmp = Path(tempfile.mkdtemp(prefix="graders-ray-"))
+    os.chown(ray_tmp, entry.pw_uid, entry.pw_gid)
+    say(f"the student's code runs as {entry.pw_name} (uid {entry.pw_uid}), with {kit}")
+    try:
+        with local_head(submission=staged, user=user, temp_dir=ray_tmp) as head:
+            env = {**os.environ, SUBMISSION_ON_WORKERS: str(staged.resolve()), **user.exported()}
+            yield ("--ray-address", head.address, "--storage", str(storage)), env
+    finally:
+        killed = kill_all(entry.pw_uid)
+        say(f"stopped Ray and {killed} more processes of {entry.pw_name}")
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def closed_to_others(*folders: Path, say=print):
+    """Each of ``folders`` root's only (mode 0700) for the duration; its own mode again after."""
+    modes = {folder: folder.stat().st_mode & 0o7777 for folder in folders}
+    try:
+        for folder, mode in modes.items():
+            if mode & 0o077:
+                folder.chmod(0o700)
+                say(f"{folder} is root's only while the students' code runs (its mode {mode:o} comes back after)")
+        yield
+    finally:
+        for folder, mode in modes.items():
+            folder.chmod(mode)

@@ -53,3 +53,18 @@ def lesson_file(submission: Path, lesson: str) -> Path:
             f"{lesson}.py is missing from {submission}: the lesson scores zero. "
             f"Put your {lesson}.py in that folder (start from exercises/{lesson}.py).")
     return path
+
+
+def runs_student_code(folder: Path, lessons) -> bool:
+    """Whether grading ``folder`` for ``lessons`` (``course.Lesson``) runs any of the student's code: a lesson
+    file that compiles and is not the stub. Without one (stubs, syntax errors), nothing needs confining."""
+    for lesson in lessons:
+        path = Path(folder) / f"{lesson.name}.py"
+        if not path.is_file() or is_stub(path, lesson.name):
+            continue
+        try:
+            compile(path.read_bytes(), str(path), "exec")
+        except (SyntaxError, ValueError):
+            continue
+        return True
+    return False
