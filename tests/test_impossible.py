@@ -37,9 +37,8 @@ def graded(tmp_path_factory) -> dict[str, dict]:
     streamed = tmp_path_factory.mktemp("impossible") / "stream.jsonl"
     result = kit.grade(CORPUS / "greedy", lessons="8", env=FAKE,
                        extra=["--use-gpu", "no", "--results-stream", str(streamed)])
-    seconds = {name.removeprefix("lesson8_greedy::"): check.seconds for name, check in stream.read(streamed).finished.items()}
-    return {t["name"].removeprefix("lesson8_greedy::"): {**t, "seconds": seconds.get(t["name"].removeprefix("lesson8_greedy::"))}
-            for t in result["tests"]}
+    seconds = {name: check.seconds for name, check in stream.read(streamed).finished.items()}
+    return {t["name"].removeprefix("lesson8_greedy::"): {**t, "seconds": seconds.get(t["name"])} for t in result["tests"]}
 
 
 @pytest.mark.parametrize("name", IMPOSSIBLE)

@@ -219,10 +219,10 @@ def main(*, root: str, out: str, jobs: int = 1, force: bool = False, limit: floa
 
         run = job_runner(ray_address)
     elif confine:
-        users = [student_user.ensure_user(student_user.slot_user(slot)) for slot in range(max(1, jobs))]
-        why = student_user.cannot_run_python(users[0])  # every one of them is an "other" to its files alike
+        first = student_user.ensure_user(student_user.slot_user(0))
+        why = student_user.cannot_run_python(first)  # the other slots' users are "others" to its files alike
         if why:
-            print(CANNOT_CONFINE.format(user=users[0].pw_name, python=sys.executable, why=why), file=sys.stderr)
+            print(CANNOT_CONFINE.format(user=first.pw_name, python=sys.executable, why=why), file=sys.stderr)
             return 2
         # The Ray heads started here for the students' users: their processes inherit the limit from this one.
         resource.setrlimit(resource.RLIMIT_DATA, (MEMORY_LIMIT, MEMORY_LIMIT))

@@ -20,6 +20,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -158,8 +159,6 @@ def kill_all(uid: int) -> int:
 
 def cannot_run_python(entry: pwd.struct_passwd) -> str | None:
     """Why ``entry`` cannot run this Python with its packages (Ray), or None when it can."""
-    import sys
-
     try:
         proc = subprocess.run([sys.executable, "-c", "import ray"], capture_output=True, text=True, timeout=120,
                               user=entry.pw_uid, group=entry.pw_gid, extra_groups=[], cwd="/")
