@@ -28,8 +28,6 @@ LESSON = "lesson2_train"
 
 def measure(submission: Path, seeds: list[int]) -> list[float]:
     """Test accuracy of the student's trainer after the grader's budget, once per seed."""
-    import ray
-
     from graders import lesson2_train as grader
     from graders.engine import course
     from graders.engine.grading.datasets import DataSets
