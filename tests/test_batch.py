@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -106,10 +107,28 @@ def test_outputs_and_resume(batch, python):
 def test_as_root_each_submission_runs_as_its_own_user_and_reaches_nothing_else(batch):
     folder = batch.with_suffix("")
     log = (folder / "mallory" / "grading.log").read_text()
-    assert "the student's code runs as graders-student" in log, log[-2000:]
+    assert "the student's code runs as graders-batch-" in log, log[-2000:]
     assert not list(folder.rglob("mallory-was-here")) and not list(CLASS.rglob("mallory-was-here"))
     assert folder.stat().st_mode & 0o777 == 0o700 and batch.stat().st_mode & 0o777 == 0o600  # the grades: root's
     assert CLASS.stat().st_mode & 0o777 == CLASS_MODE  # the class folder's mode, back as it was
+
+
+def test_a_user_another_grading_holds_is_never_chosen():
+    """A grading holds its user machine-wide (its end kills every process of that user): another process's
+    hold is seen, and it is gone when that process is."""
+    from graders.engine.grading.student_user import free_user
+
+    holder = subprocess.Popen([sys.executable, "-c", "import time\nfrom graders.engine.grading.student_user import held\n"
+                               "with held('graders-kit-test-0'):\n    print('held', flush=True)\n    time.sleep(120)"],
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(kit.KIT)})
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert free_user("graders-kit-test") == "graders-kit-test-1"
+        assert free_user("graders-kit-test", taken={"graders-kit-test-1"}) == "graders-kit-test-2"
+    finally:
+        holder.kill()
+        holder.wait()
+    assert free_user("graders-kit-test") == "graders-kit-test-0"
 
 
 def test_batch_on_a_cluster_runs_each_submission_as_a_ray_job(tmp_path):

@@ -7,7 +7,7 @@ or ``ray.shutdown()`` would reach every submission graded beside it. With ``--ra
 submissions run as Ray Jobs on that cluster instead (``jobs.py``).
 
 Run as root (without ``--ray-address``), each submission's code runs as an unprivileged user of its own
-(one per concurrent grading, ``student_user.slot_user``), on a copy of the submission that only that user
+(``graders-batch-0``, ``-1``, ...: the first not held by another grading, ``student_user.free_user``), on a copy of the submission that only that user
 and root may read, removed after (``Confined``), as on Gradescope. Meanwhile ROOT, the kit's graders
 (hidden checks) and the gradebook's folder are root's only, so no submission reads another's files, the
 hidden checks or the grades, or writes a result.
@@ -23,12 +23,12 @@ import contextlib
 import csv
 import json
 import os
-import queue
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -89,20 +89,21 @@ def run_local(submission: Path, args: list[str], stream: Path, log: Path, timeou
 
 
 class Confined:
-    """A ``run`` for ``grade_one`` as root: the submission's code runs as the user of a free slot (one per
-    concurrent grading), on a copy in ``areas/<slot>/`` (``student_user.confined``) removed after."""
+    """A ``run`` for ``grade_one`` as root: the submission's code runs as a user no other grading holds (one
+    per concurrent grading), on a copy in ``areas/<user>/`` (``student_user.confined``) removed after."""
 
-    def __init__(self, areas: Path, jobs: int, lessons: list[course.Lesson]):
-        self.areas, self.slots, self.lessons = areas, queue.SimpleQueue(), lessons
-        for slot in range(jobs):
-            self.slots.put(slot)
+    def __init__(self, areas: Path, lessons: list[course.Lesson]):
+        self.areas, self.lessons = areas, lessons
+        self.taken, self.choosing = set(), threading.Lock()  # the users this batch's gradings hold
         self.kit = student_user.stripped_kit(areas / "kit", course.KIT_ROOT)  # one for every grading
 
     def __call__(self, submission: Path, args: list[str], stream: Path, log: Path, timeout: float) -> bool:
         if not runs_student_code(submission, self.lessons):  # stubs, syntax errors: no code of the student's runs
             return run_local(submission, args, stream, log, timeout)
-        slot = self.slots.get()
-        area = self.areas / str(slot)
+        with self.choosing:
+            user = student_user.free_user(taken=self.taken)
+            self.taken.add(user)
+        area = self.areas / user
         try:
             shutil.rmtree(area, ignore_errors=True)
             staged = area / submission.name
@@ -111,11 +112,12 @@ class Confined:
                 def say(line: str) -> None:
                     print(f"batch: {line}", file=out, flush=True)
 
-                with student_user.confined(area, staged, student_user.slot_user(slot), say=say, kit=self.kit) as (options, env):
+                with student_user.confined(area, staged, user, say=say, kit=self.kit) as (options, env):
                     return run_local(staged, [*args, *options], stream, log, timeout, env=env)
         finally:
             shutil.rmtree(area, ignore_errors=True)
-            self.slots.put(slot)
+            with self.choosing:
+                self.taken.discard(user)
 
 
 class Gradebook:
@@ -219,7 +221,7 @@ def main(*, root: str, out: str, jobs: int = 1, force: bool = False, limit: floa
 
         run = job_runner(ray_address)
     elif confine:
-        first = student_user.ensure_user(student_user.slot_user(0))
+        first = student_user.ensure_user(student_user.free_user())
         why = student_user.cannot_run_python(first)  # the other slots' users are "others" to its files alike
         if why:
             print(CANNOT_CONFINE.format(user=first.pw_name, python=sys.executable, why=why), file=sys.stderr)
@@ -231,7 +233,7 @@ def main(*, root: str, out: str, jobs: int = 1, force: bool = False, limit: floa
         closed.callback(shutil.rmtree, areas, ignore_errors=True)
         closed.enter_context(student_user.closed_to_others(folder, course.KIT_ROOT / "graders",
                                                            say=lambda line: print(f"graders batch: {line}", file=sys.stderr)))
-        run = Confined(areas, max(1, jobs), chosen)
+        run = Confined(areas, chosen)
     with closed, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {pool.submit(grade_one, s, book.folder / s.name, limit=limit, lessons=chosen,
                                use_gpu=use_gpu, storage=storage, run=run): s for s in todo}

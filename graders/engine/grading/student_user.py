@@ -1,20 +1,23 @@
 """The unprivileged user that runs a submission's code when grading runs as root (Gradescope; ``batch``).
 
 ``confined`` (as root) prepares it for one grading: the user (``USER``, made at image build, and at run
-time when missing; a batch's concurrent gradings each have their own, ``slot_user``), a copy of the kit
+time when missing; a batch's concurrent gradings each have their own, ``free_user``), a copy of the kit
 without hidden checks (``release.build``) that the student's processes import, a private home and
 temporary folder it owns, the submission readable by it and root only, and a Ray head started as it. The
 grading run (root) learns of it from ``USER_ENV``, ``KIT_ENV`` and ``HOME_ENV`` (``current``) and starts
 each lesson's student side as it (``StudentSide(user=...)``); the head's workers run as it too. What the
 user may not read or write is root's and mode 0700 (``lock_down``; the caller's): the graders with their
 hidden checks, the results, the results stream. At the end every process of the user is killed
-(``kill_all``) before results are written the last time.
+(``kill_all``) before results are written the last time. A user is held by one grading at a time on the
+machine (``held``), since that grading's end kills every process of it.
 
 On a laptop (not root) nothing of this happens: ``current()`` is None and grading runs as it always has.
 """
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import itertools
 import os
 import pwd
 import shutil
@@ -68,9 +71,32 @@ def current(environ: os._Environ | dict | None = None) -> StudentUser | None:
     return StudentUser(name, entry.pw_uid, entry.pw_gid, Path(environ[KIT_ENV]), Path(environ[HOME_ENV]))
 
 
-def slot_user(slot: int) -> str:
-    """The user of a batch's ``slot``-th concurrent grading (slot 0: ``USER``, Gradescope's)."""
-    return USER if slot == 0 else f"{USER}-{slot}"
+BATCH_USER = "graders-batch"
+"""The prefix of the users of a batch's concurrent gradings (``graders-batch-0``, ``-1``, ...)."""
+HELD = Path(tempfile.gettempdir()) / "graders-users"  # root's: a lock file per user a grading holds
+
+
+@contextlib.contextmanager
+def held(name: str, wait: bool = True):
+    """Hold the user ``name`` for one grading, machine-wide (an exclusive ``flock``, released when the holder
+    ends, however it ends): yields True; False at once when another holds it and ``wait`` is False."""
+    HELD.mkdir(mode=0o700, exist_ok=True)
+    with open(HELD / f"{name}.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+
+
+def free_user(prefix: str = BATCH_USER, taken: set[str] = frozenset()) -> str:
+    """The first of ``prefix-0``, ``prefix-1``, ... that is not in ``taken`` nor held by another grading."""
+    for name in (f"{prefix}-{i}" for i in itertools.count()):
+        if name not in taken:
+            with held(name, wait=False) as free:
+                if free:
+                    return name
 
 
 def ensure_user(name: str = USER) -> pwd.struct_passwd:
@@ -188,11 +214,15 @@ def confined(area: Path, staged: Path, name: str = USER, say=print, kit: Path | 
     its workers and the lessons' student sides import the kit's copy. On the way out the head is stopped
     and every process of the user killed, so none writes after grading. ``kit``: a copy already made
     (``stripped_kit``), which several gradings share."""
+    with held(name):  # a grading elsewhere that runs as this user ends first: its end kills every process of it
+        yield from _confined(area, staged, ensure_user(name), say, kit)
+
+
+def _confined(area: Path, staged: Path, entry: pwd.struct_passwd, say, kit: Path | None):
     from graders.engine import course
     from graders.engine.grading.local_head import local_head
     from graders.engine.grading.raysession import SUBMISSION_ON_WORKERS
 
-    entry = ensure_user(name)
     area.mkdir(parents=True, exist_ok=True)
     area.chmod(0o711)
     stage_for(staged, entry)
