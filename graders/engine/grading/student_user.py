@@ -81,6 +81,8 @@ def held(name: str, wait: bool = True):
     """Hold the user ``name`` for one grading, machine-wide (an exclusive ``flock``, released when the holder
     ends, however it ends): yields True; False at once when another holds it and ``wait`` is False."""
     HELD.mkdir(mode=0o700, exist_ok=True)
+    if HELD.is_symlink() or HELD.stat().st_uid != os.geteuid():  # made by someone else: they could hold any user
+        raise RuntimeError(f"{HELD} is not this user's own folder; remove it, then grade again")
     with open(HELD / f"{name}.lock", "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
