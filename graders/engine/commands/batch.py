@@ -222,7 +222,7 @@ def main(*, root: str, out: str, jobs: int = 1, force: bool = False, limit: floa
         run = job_runner(ray_address)
     elif confine:
         first = student_user.ensure_user(student_user.free_user())
-        why = student_user.cannot_run_python(first)  # the other slots' users are "others" to its files alike
+        why = student_user.cannot_run_python(first)  # the batch's other users are "others" to its files alike
         if why:
             print(CANNOT_CONFINE.format(user=first.pw_name, python=sys.executable, why=why), file=sys.stderr)
             return 2
