@@ -20,6 +20,7 @@ import nbformat
 import kit
 from graders.engine import course, notebook
 from graders.engine.commands import release
+from graders.engine.commands import watch as watch_command
 
 FAKE = {"GRADERS_PACKAGE": "fakegraders", "PYTHONPATH": str(Path(__file__).parent / "fakecourse")}
 FULL = re.compile(r"^(lesson\d_\w+)::(\w+): [\d.]+ / [\d.]+ points \(", re.M)  # terminal.in_full's first line
@@ -156,7 +157,9 @@ def test_one_failure_one_message_in_all_four_ways(tmp_path):
     assert re.split(r"\n+(?:\*\*)?Hint:(?:\*\*)? ", test["output"])[0] == message, test["output"]
 
     watch = kit.run_graders("watch", "4", "--submission", str(folder), "--once", timeout=900)
-    assert textwrap.indent(message, "  ") in watch.stdout, watch.stdout[-3000:]
+    kept = folder / watch_command.RUN_LOG
+    assert textwrap.indent(message, "  ") in watch.stdout, \
+        watch.stdout[-3000:] + "\nthe run's log ends:\n" + (kept.read_text()[-12000:] if kept.exists() else "(none)")
 
     cells = tmp_path / "notebook"
     cells.mkdir()

@@ -7,6 +7,7 @@ checks take no time, so what is measured is the loop itself.
 """
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import subprocess
@@ -15,6 +16,7 @@ import time
 from pathlib import Path
 
 import kit
+from graders.engine.commands import watch as watch_command
 from graders.engine.grading import catalog
 
 HERE = Path(__file__).parent
@@ -111,6 +113,9 @@ def test_watch_rechecks_on_save_survives_broken_files_and_stops_ray(tmp_path):
         save(module, solution + "\n\ndef spin():\n    while True:\n        pass\n")
         hung = watch.screen()
         assert "2/3 public checks passed" in hung and "budget of 3 s" in hung, hung
+        assert f"whole output, with where the stopped code waited: {folder / watch_command.RUN_LOG}" in hung, hung
+        log = (folder / watch_command.RUN_LOG).read_text()
+        assert re.search(r'lesson1_fake\.py", line \d+ in spin', log), log[-3000:]
         save(module, solution)
         fixed = watch.screen()
         assert "3/3 public checks passed" in fixed and "every public check passes" in fixed, fixed

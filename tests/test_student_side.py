@@ -8,6 +8,7 @@ import collections
 import enum
 import os
 import pickle
+import re
 import signal
 import textwrap
 from pathlib import Path, PurePath
@@ -205,7 +206,9 @@ def test_a_side_that_dies_is_started_again_and_its_old_objects_are_stale(side):
     assert module.double(1) == 2 and made.scale == 5  # the module and what make() made are made again
 
 
-def test_an_interrupted_request_stops_the_side_and_the_next_one_starts_it(side):
+def test_an_interrupted_request_stops_the_side_and_the_next_one_starts_it(side, capfd):
+    """...and first writes where the side's code waited to the grader's standard error (the run's log)."""
+    side.restart()  # its standard error: the one captured now
     module = side.import_module("lesson_side")
     first = side.pid
     previous = signal.signal(signal.SIGALRM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -217,4 +220,7 @@ def test_an_interrupted_request_stops_the_side_and_the_next_one_starts_it(side):
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert side.pid is None
+    said = capfd.readouterr().err
+    assert f"student's side (pid {first}) was interrupted during call" in said, said
+    assert re.search(r'File "[^"]*lesson_side\.py", line \d+ in hangs', said), said
     assert side.import_module("lesson_side").double(4) == 8 and side.pid != first

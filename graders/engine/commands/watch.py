@@ -27,6 +27,7 @@ from graders.engine.grading.raysession import SUBMISSION_ON_WORKERS
 from graders.engine.grading.supervise import kill_group
 
 RUN_LIMIT_S = 600
+RUN_LOG = ".graders/watch.log"  # the last run's whole output (the student's prints, pytest's, a stopped side's stacks)
 TIMED_OUT = outcomes.TIMEOUT_MSG.partition("{")[0]  # how a check that ran out of its budget reads
 
 
@@ -108,13 +109,17 @@ def check_once(folder: Path, lesson: course.Lesson, runner: Runner) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         stream_path, log = Path(tmp) / "stream.jsonl", Path(tmp) / "run.log"
         args = grade.pytest_args(directory=folder, lessons=[lesson], ray_address=runner.address, all_checks=False,
-                                 extra=["-x", "--keep-ray", "--results-stream", str(stream_path)])
+                                 extra=["-x", "--keep-ray", "--results-stream", str(stream_path),
+                                        # What the side and the student's code write goes to the run's log.
+                                        "--capture=sys"])
         finished = runner.run(args, log)
         streamed = stream.read(stream_path)
         said = log.read_text(errors="replace") if log.exists() else ""
+    kept = _keep_log(folder, said)
     public = [c for c in catalog.checks(lesson.name) if not c.hidden and c.qualified_name not in streamed.skipped]
     verdicts = [streamed.finished[c.qualified_name] for c in public if c.qualified_name in streamed.finished]
-    if not finished or any(v.message.startswith(TIMED_OUT) for v in verdicts):
+    stopped = not finished or any(v.message.startswith(TIMED_OUT) for v in verdicts)
+    if stopped:
         runner.restart()
     passed = sum(1 for v in verdicts if v.status == results.PASSED)
     lines = [f"{lesson.name}: {passed}/{len(public)} public checks passed"]
@@ -127,7 +132,20 @@ def check_once(folder: Path, lesson: course.Lesson, runner: Runner) -> str:
                      f"its last words:\n{(said or runner.last_words())[-1500:]}")
     elif passed == len(public):
         lines.append("every public check passes.")
+    if stopped and kept is not None:
+        lines.append(f"this run's whole output, with where the stopped code waited: {kept}")
     return "\n".join(lines)
+
+
+def _keep_log(folder: Path, said: str) -> Path | None:
+    """Keep the run's output in the submission's ``RUN_LOG`` (None if the folder cannot be written)."""
+    path = folder / RUN_LOG
+    try:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(said)
+    except OSError:
+        return None
+    return path
 
 
 def main(*, lesson: str | None = None, submission: str = "exercises", once: bool = False, poll: float = 0.3) -> int:

@@ -11,19 +11,24 @@ the builtin class it had, so ``except NotImplementedError`` still works; the gra
 
 The grader pickles what it sends (its own functions by reference, its data, ``Remote``s by name): the
 side runs student code anyway. When a request is interrupted (a check's time ran out) or the side dies,
-the side is started again; ``Remote``s of the old one are then stale.
+the side is started again; ``Remote``s of the old one are then stale. An interrupted side first writes
+where each of its threads was to the grader's standard error (``STACKS_SIGNAL``): the run's log says
+where the student's code (or Ray under it) waited.
 """
 from __future__ import annotations
 
 import builtins
+import faulthandler
 import importlib
 import io
 import os
 import pickle
+import signal
 import socket
 import struct
 import subprocess
 import sys
+import time
 import traceback
 import weakref
 from pathlib import Path
@@ -32,6 +37,8 @@ from typing import Any
 from graders.engine.grading import plain
 
 HEADER = struct.Struct("!Q")
+STACKS_SIGNAL = signal.SIGUSR2  # the side writes its threads' stacks to its standard error (the grader's)
+STACKS_WAIT_S = 1.0
 
 
 class StudentError(Exception):
@@ -208,6 +215,20 @@ class StudentSide:
         self.stop()
         self.start()
 
+    def dump_stacks(self, why: str) -> None:
+        """Have the side write where each of its threads is to its standard error (the grader's), under a line
+        that says ``why``: what the run's log keeps of a side stopped for taking too long."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        sys.stderr.flush()  # the side writes to file descriptor 2, whatever sys.stderr is now
+        os.write(2, f"graders: the student's side (pid {process.pid}) was {why}; its threads:\n".encode())
+        try:
+            os.kill(process.pid, STACKS_SIGNAL)
+        except OSError:
+            return
+        time.sleep(STACKS_WAIT_S)  # faulthandler writes from the signal handler itself, whatever the side does
+
     @property
     def pid(self) -> int | None:
         return None if self._process is None else self._process.pid
@@ -231,6 +252,7 @@ class StudentSide:
             _send(self._sock, body.getvalue())
             reply = next(_frames(self._sock), None)
         except BaseException:  # interrupted (a check's budget ran out): its answer would come too late
+            self.dump_stacks(f"interrupted during {op}")
             self.stop()
             raise
         if reply is None:
@@ -343,4 +365,5 @@ def serve(sock: socket.socket) -> None:
 
 
 if __name__ == "__main__":
+    faulthandler.register(STACKS_SIGNAL, all_threads=True)
     serve(socket.socket(fileno=int(sys.argv[1])))
