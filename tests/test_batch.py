@@ -267,3 +267,42 @@ def test_two_heads_and_an_embedded_ray_on_one_machine_each_keep_to_themselves(tm
         assert "state API: alive" in joined_older, joined_older
         embedded = state_api_says("embedded")
         assert "state API: no state API" in embedded, embedded
+
+
+# A Ray Data read from a driver that joins a head (as watch's runner does), or from the kit's embedded Ray.
+DATA_READ = """
+import sys
+from pathlib import Path
+
+import ray
+
+if sys.argv[1] == "embedded":
+    from graders.engine.grading import raysession
+    raysession.RaySession(submission=Path.cwd(), storage_path=Path.cwd()).start()
+else:
+    ray.init(address=sys.argv[1])
+print("rows:", ray.data.range(8, override_num_blocks=4).map_batches(lambda batch: batch).count())
+"""
+
+
+def test_memory_used_elsewhere_on_the_machine_stops_no_worker_of_the_kits_ray(tmp_path, monkeypatch):
+    """Ray's memory monitor kills the newest task's worker once the machine's memory is 95% used, by anyone;
+    Ray Data retries the task without end, so a check would wait until its budget ran out. A threshold of 2%
+    stands for a machine that another program fills: every Ray the kit starts must read all the same."""
+    from graders.engine.grading.local_head import local_head
+
+    monkeypatch.setenv("RAY_memory_usage_threshold", "0.02")
+
+    def read(where: str) -> str:
+        try:
+            proc = subprocess.run([sys.executable, "-c", DATA_READ, where], capture_output=True, text=True,
+                                  timeout=120, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(kit.KIT)})
+        except subprocess.TimeoutExpired as e:
+            return f"still waiting after {e.timeout} s: {(e.stderr or b'')[-2000:]!r}"
+        return proc.stdout + proc.stderr[-2000:]
+
+    with local_head() as head:
+        joined = read(head.address)
+    assert "rows: 8" in joined, joined
+    embedded = read("embedded")
+    assert "rows: 8" in embedded, embedded
