@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import sys
 from dataclasses import dataclass
@@ -508,3 +509,33 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# -- what Ray itself said while a check waited ----------------------------------------------------------
+RAYLET_LINE = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) ([WEF]) \d+ \d+\] \(raylet\) (.*)$")
+RAYLET_SAID_MOST = 8  # lines: enough to name what went wrong, not a log
+
+
+def raylet_said(since: float, logs: Path | None = None, most: int = RAYLET_SAID_MOST) -> list[str]:
+    """The warnings and errors this machine's raylet of the run's Ray logged since ``since`` (``time.time()``),
+    each once, the newest last: why a check that waited on Ray waited (a worker that never started, one killed).
+    ``logs``: Ray's logs folder, by default that of the session this process joined; nothing without one."""
+    import datetime
+
+    if logs is None:
+        node = getattr(sys.modules.get("ray._private.worker"), "_global_node", None)
+        if node is None:
+            return []
+        logs = Path(node.get_logs_dir_path())
+    try:
+        lines = (logs / "raylet.out").read_text(errors="replace").splitlines()
+    except OSError:
+        return []
+    said: dict[str, None] = {}
+    for line in lines:
+        found = RAYLET_LINE.match(line)
+        if found and datetime.datetime.strptime(found[1], "%Y-%m-%d %H:%M:%S").timestamp() + int(found[2]) / 1000 >= since:
+            text = found[4][:300]
+            said.pop(text, None)  # kept once, where it was last said
+            said[text] = None
+    return list(said)[-most:]

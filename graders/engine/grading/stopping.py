@@ -21,6 +21,7 @@ the next check.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -60,6 +61,7 @@ class Guard:
         self._alarm = self._before = None  # the handler the phase replaced; what the cluster held as it began
 
     def __enter__(self) -> Guard:
+        self._started = time.time()
         if self._main:
             self._alarm = signal.signal(signal.SIGALRM, self._on_alarm)
         threading.Thread(target=self._watch, name="graders-cluster-watch", daemon=True).start()
@@ -74,6 +76,8 @@ class Guard:
             with contextlib.suppress(Exception):  # what it asked for since the watch last looked, what it made
                 withdraw(impossible_requests(Counter()), self.withdrawn)
                 _cluster().undo(self._before)
+            if self.reason == self.timeout_message:
+                _tell_what_ray_said(self._started)
             raise Stopped(self.reason) from None
 
     def _on_alarm(self, signum, frame):
@@ -102,6 +106,19 @@ class Guard:
                                 signal.pthread_kill(threading.main_thread().ident, signal.SIGALRM)
                                 self._handled.wait(HANDLED_WAIT_S)
                         withdraw(found, self.withdrawn)  # as often as asked again (Tune's trials, Serve's replicas)
+
+
+def _tell_what_ray_said(since: float) -> None:
+    """Write to the grader's standard error (the run's log, beside the student's side's stacks) the warnings and
+    errors Ray's raylet logged while a check waited out its budget: a wait on Ray often has its reason there."""
+    from graders.engine.grading.raysession import raylet_said
+
+    with contextlib.suppress(Exception):
+        said = raylet_said(since)
+        if said:
+            sys.stderr.flush()
+            os.write(2, ("graders: while the stopped check waited, Ray's raylet logged:\n"
+                         + "".join(f"  {line}\n" for line in said)).encode())
 
 
 def _inside(frame, function) -> bool:
