@@ -179,6 +179,9 @@ class StudentSide:
         env = dict(os.environ if self.env is None else self.env)
         kit = str(Path(__file__).resolve().parents[3] if self.user is None else self.user.kit)
         env["PYTHONPATH"] = os.pathsep.join([*self.path, kit, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        # What the student's code prints, and what Ray tells its driver (a worker killed, an error of a task),
+        # reach the run's log as they are written: a side stopped for its time keeps nothing in a buffer.
+        env["PYTHONUNBUFFERED"] = "1"
         as_user = {} if self.user is None else self.user.popen_kwargs()
         if self.user is not None:
             env = self.user.env(env)
