@@ -249,9 +249,9 @@ def test_two_heads_and_an_embedded_ray_on_one_machine_each_keep_to_themselves(tm
     probe = tmp_path / "probe.py"
     probe.write_text(STATE_API_PROBE)
 
-    def state_api_says(*args: str) -> str:
+    def state_api_says(*args: str, env: dict | None = None) -> str:
         proc = subprocess.run([sys.executable, str(probe), *args], capture_output=True, text=True, timeout=300,
-                              cwd=tmp_path)
+                              cwd=tmp_path, env={**os.environ, **(env or {})})
         return proc.stdout + proc.stderr[-2000:]
 
     with local_head(dashboard=True) as first, local_head(dashboard=True) as second:
@@ -263,7 +263,7 @@ def test_two_heads_and_an_embedded_ray_on_one_machine_each_keep_to_themselves(tm
                 time.sleep(0.5)
             logs = client.get_job_logs(job)
             assert "state API: alive" in logs, f"{head.dashboard}: {client.get_job_status(job)}\n{logs[-2000:]}"
-        joined_older = state_api_says(first.address)
+        joined_older = state_api_says(first.address, env=first.drivers_env)
         assert "state API: alive" in joined_older, joined_older
         embedded = state_api_says("embedded")
         assert "state API: no state API" in embedded, embedded
@@ -293,16 +293,16 @@ def test_memory_used_elsewhere_on_the_machine_stops_no_worker_of_the_kits_ray(tm
 
     monkeypatch.setenv("RAY_memory_usage_threshold", "0.02")
 
-    def read(where: str) -> str:
+    def read(where: str, env: dict | None = None) -> str:
         try:
             proc = subprocess.run([sys.executable, "-c", DATA_READ, where], capture_output=True, text=True,
-                                  timeout=120, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(kit.KIT)})
+                                  timeout=120, cwd=tmp_path, env={**os.environ, **(env or {}), "PYTHONPATH": str(kit.KIT)})
         except subprocess.TimeoutExpired as e:
             return f"still waiting after {e.timeout} s: {(e.stderr or b'')[-2000:]!r}"
         return proc.stdout + proc.stderr[-2000:]
 
     with local_head() as head:
-        joined = read(head.address)
+        joined = read(head.address, head.drivers_env)
     assert "rows: 8" in joined, joined
     embedded = read("embedded")
     assert "rows: 8" in embedded, embedded

@@ -34,8 +34,8 @@ TIMED_OUT = outcomes.TIMEOUT_MSG.partition("{")[0]  # how a check that ran out o
 class Runner:
     """The warm process that runs the self-checks (``python -m graders.engine.commands.watch FOLDER ADDRESS``)."""
 
-    def __init__(self, folder: Path, address: str):
-        self.folder, self.address, self.proc = folder, address, None
+    def __init__(self, folder: Path, address: str, drivers_env: dict[str, str]):
+        self.folder, self.address, self.drivers_env, self.proc = folder, address, drivers_env, None
         self.log = tempfile.TemporaryFile()  # what the runner prints outside runs (a crash at start-up)
         self.start()
 
@@ -44,7 +44,7 @@ class Runner:
             [sys.executable, "-m", "graders.engine.commands.watch", str(self.folder), self.address], cwd=course.KIT_ROOT,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log, start_new_session=True,
             # Each run's side compiles a saved file again, even when it was saved within the same second.
-            env={**os.environ, SUBMISSION_ON_WORKERS: str(self.folder), "PYTHONDONTWRITEBYTECODE": "1"})
+            env={**os.environ, **self.drivers_env, SUBMISSION_ON_WORKERS: str(self.folder), "PYTHONDONTWRITEBYTECODE": "1"})
 
     def stop(self) -> None:
         kill_group(self.proc)
@@ -160,7 +160,7 @@ def main(*, lesson: str | None = None, submission: str = "exercises", once: bool
     print("starting Ray once for the whole session ...", flush=True)
     with local_head(submission=folder) as head:
         print(f"Ray is up at {head.address}, kept warm between checks; Ctrl-C stops it.", flush=True)
-        runner = Runner(folder, head.address)
+        runner = Runner(folder, head.address, head.drivers_env)
         seen: dict[Path, float] = {}
         try:
             while True:

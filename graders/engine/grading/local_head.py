@@ -11,13 +11,20 @@ import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from graders.engine.grading.polling import port_answers, wait_for
 from graders.engine.course import KIT_ROOT
-from graders.engine.grading.raysession import (FAST_RAY_ENV, NO_STATE_API, START_ATTEMPTS, STATE_API, embedded_cpus,
+from graders.engine.grading.raysession import (AUTH_MODE, FAST_RAY_ENV, NO_STATE_API, START_ATTEMPTS, STATE_API, embedded_cpus,
                                        free_port, worker_pythonpath)
+
+
+# The head's authentication mode, which every process that joins it must share: Ray's raylet calls back the
+# driver that owns a task (its result, its objects), and a driver that expects a token (RAY_AUTH_MODE=token in
+# the environment it inherited, as Ray leaves it after starting a local instance) refuses those calls, so its
+# tasks never finish (a Ray Data read waited out its check's budget).
+DRIVERS_ENV = {AUTH_MODE: "disabled"}  # loopback only
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,8 @@ class Head:
     """What ``ray.init`` and ``--ray-address`` take (GCS host:port)."""
     dashboard: str
     """The job API's URL (``http://127.0.0.1:PORT``), or empty without a dashboard."""
+    drivers_env: dict[str, str] = field(default_factory=lambda: dict(DRIVERS_ENV))
+    """What the environment of a process that joins the head as a driver must hold."""
 
 
 STARTED = "Ray runtime started."  # what `ray start` prints once its raylet has registered
@@ -46,7 +55,7 @@ def local_head(*, dashboard: bool = False, num_cpus: int | None = None, timeout:
     run as that user, in its home, importing the kit from its copy without hidden checks; ``temp_dir``
     (Ray's ``--temp-dir``, the user's own: its sockets' paths must stay short) is where Ray writes.
     """
-    env = {**os.environ, **FAST_RAY_ENV, "RAY_AUTH_MODE": "disabled"}  # loopback only
+    env = {**os.environ, **FAST_RAY_ENV, **DRIVERS_ENV}
     kit = KIT_ROOT if user is None else user.kit
     # worker_site on every head: its agents start in time on a loaded machine (see below).
     env["PYTHONPATH"] = worker_pythonpath(*([submission, kit] if submission is not None else []), kit=kit)

@@ -36,8 +36,8 @@ WORKER_SITE = Path(worker_site.__file__).parent
 # And one that keeps a score from depending on the rest of the machine: a raylet the kit starts kills no
 # worker for memory. Ray's memory monitor kills the newest task's worker once the whole machine's memory
 # is 95% used, by whatever uses it (another grading, the student's browser); Ray Data retries its tasks
-# without end, so a check would wait silently until its budget ran out (tests/test_student_loop.py shows
-# it). A real shortage is the kernel's to settle, and a worker it kills is an error Ray reports.
+# without end, so a check would wait silently until its budget ran out (tests/test_batch.py shows
+# it). A real shortage is the kernel's to settle.
 FAST_RAY_ENV = {
     "RAY_memory_monitor_refresh_ms": "0",
     "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S": "0.1",

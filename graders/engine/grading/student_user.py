@@ -243,7 +243,7 @@ def _confined(area: Path, staged: Path, entry: pwd.struct_passwd, say, kit: Path
     say(f"the student's code runs as {entry.pw_name} (uid {entry.pw_uid}), with {kit}")
     try:
         with local_head(submission=staged, user=user, temp_dir=ray_tmp) as head:
-            env = {**os.environ, SUBMISSION_ON_WORKERS: str(staged.resolve()), **user.exported()}
+            env = {**os.environ, **head.drivers_env, SUBMISSION_ON_WORKERS: str(staged.resolve()), **user.exported()}
             yield ("--ray-address", head.address, "--storage", str(storage)), env
     finally:
         killed = kill_all(entry.pw_uid)
