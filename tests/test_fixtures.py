@@ -29,9 +29,13 @@ def ray_session(tmp_path_factory):
     from graders.engine.grading.raysession import RaySession
 
     before = dict(os.environ)
-    with RaySession(submission=tmp_path_factory.mktemp("no-submission"), storage_path=tmp_path_factory.mktemp("storage")):
-        ENVIRON_CHANGES.update({k: os.environ.get(k) for k in {*before, *os.environ} if before.get(k) != os.environ.get(k)})
-        yield ray
+    try:
+        with RaySession(submission=tmp_path_factory.mktemp("no-submission"), storage_path=tmp_path_factory.mktemp("storage")):
+            ENVIRON_CHANGES.update({k: os.environ.get(k) for k in {*before, *os.environ} if before.get(k) != os.environ.get(k)})
+            yield ray
+    finally:  # what Ray set (RAY_AUTH_MODE=token) would reach the children of this xdist worker's later tests
+        os.environ.clear()
+        os.environ.update(before)
 
 
 ENVIRON_CHANGES: dict[str, str | None] = {}  # what starting the session changed in this process's environment
