@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from graders.engine.grading.polling import port_answers, wait_for
@@ -33,8 +33,11 @@ class Head:
     """What ``ray.init`` and ``--ray-address`` take (GCS host:port)."""
     dashboard: str
     """The job API's URL (``http://127.0.0.1:PORT``), or empty without a dashboard."""
-    drivers_env: dict[str, str] = field(default_factory=lambda: dict(DRIVERS_ENV))
-    """What the environment of a process that joins the head as a driver must hold."""
+
+    @property
+    def drivers_env(self) -> dict[str, str]:
+        """What the environment of a process that joins the head as a driver must hold."""
+        return dict(DRIVERS_ENV)
 
 
 STARTED = "Ray runtime started."  # what `ray start` prints once its raylet has registered
